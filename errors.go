@@ -1,0 +1,89 @@
+package invoice
+
+import (
+	"errors"
+	"strings"
+)
+
+// Sentinel errors. Errors returned by the engine wrap one of these (or are
+// typed errors that match them with errors.Is), with context.
+var (
+	// ErrNotFound: no invoice (or delivery, or refund claim) matches.
+	ErrNotFound = errors.New("invoice: not found")
+	// ErrDuplicate: an invoice with this foreign_id already exists.
+	ErrDuplicate = errors.New("invoice: duplicate foreign_id")
+	// ErrConflict: the invoice changed since it was read (optimistic
+	// concurrency); the engine retries these itself.
+	ErrConflict = errors.New("invoice: concurrent update conflict")
+	// ErrInvalidState: the requested transition is not allowed in the
+	// invoice's current status. See TransitionError.
+	ErrInvalidState = errors.New("invoice: invalid invoice state")
+	// ErrValidation: the request is invalid. See ValidationError.
+	ErrValidation = errors.New("invoice: validation failed")
+	// ErrUnknownValue: a string does not name a known status, type or mode.
+	ErrUnknownValue = errors.New("invoice: unknown value")
+	// ErrRate: no usable rate (missing, zero or negative).
+	ErrRate = errors.New("invoice: no usable rate")
+	// ErrLeaseLost: a delivery's lease expired and another engine holds it.
+	ErrLeaseLost = errors.New("invoice: delivery lease lost")
+	// ErrRefundClaim: the refund claim token is unknown or the claim cannot
+	// take this step (already redeemed, already paid).
+	ErrRefundClaim = errors.New("invoice: refund claim not redeemable")
+	// ErrConfig: the engine configuration is invalid.
+	ErrConfig = errors.New("invoice: invalid configuration")
+)
+
+// FieldError is one invalid field of a request.
+type FieldError struct {
+	Field   string // the request's field name, e.g. "foreign_id"
+	Message string // human-readable, e.g. "The foreign id has already been taken."
+}
+
+// ValidationError lists every invalid field of a request. It matches
+// ErrValidation with errors.Is, and ErrDuplicate too when foreign_id is
+// already taken.
+type ValidationError struct {
+	Fields    []FieldError
+	duplicate bool
+}
+
+// Error joins the field messages.
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString("invoice: invalid request: ")
+	for i, f := range e.Fields {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(f.Field)
+		b.WriteString(": ")
+		b.WriteString(f.Message)
+	}
+	return b.String()
+}
+
+// Field returns the message for a field, or "" when the field is valid.
+func (e *ValidationError) Field(name string) string {
+	for _, f := range e.Fields {
+		if f.Field == name {
+			return f.Message
+		}
+	}
+	return ""
+}
+
+// Is matches ErrValidation, and ErrDuplicate for a taken foreign_id.
+func (e *ValidationError) Is(target error) bool {
+	return target == ErrValidation || (e.duplicate && target == ErrDuplicate)
+}
+
+func (e *ValidationError) add(field, msg string) {
+	e.Fields = append(e.Fields, FieldError{Field: field, Message: msg})
+}
+
+func (e *ValidationError) orNil() error {
+	if e == nil || len(e.Fields) == 0 {
+		return nil
+	}
+	return e
+}

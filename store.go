@@ -1,0 +1,103 @@
+package invoice
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Store keeps invoices and their outbox of deliveries. It is the only
+// state of the engine: several engines sharing one Store share the work.
+// Implementations must be safe for concurrent use, must return copies
+// (callers may modify what they get), and must pass storetest.Run.
+//
+// Times given to a Store are UTC with at most microsecond precision and
+// must come back exactly; decimals must come back with the same value and
+// exponent. Methods return errors that match ErrNotFound, ErrDuplicate,
+// ErrConflict or ErrLeaseLost with errors.Is where documented, and the
+// context's error when ctx is done.
+type Store interface {
+	// CreateInvoice stores a new invoice with Version 1 and assigns
+	// inv.Number (unique, positive, increasing). It sets inv.Version and
+	// inv.Number on success. A taken ForeignID yields ErrDuplicate and
+	// stores nothing.
+	CreateInvoice(ctx context.Context, inv *Invoice) error
+
+	// GetInvoice returns the invoice with the given ID, or ErrNotFound.
+	GetInvoice(ctx context.Context, id uuid.UUID) (*Invoice, error)
+
+	// GetInvoiceByForeignID returns the invoice with the given foreign_id,
+	// or ErrNotFound.
+	GetInvoiceByForeignID(ctx context.Context, foreignID string) (*Invoice, error)
+
+	// ListInvoices returns up to q.Limit invoices in ascending ID order,
+	// starting after q.After (uuid.Nil: from the start), filtered by status
+	// when q.Status is non-zero.
+	ListInvoices(ctx context.Context, q ListQuery) ([]*Invoice, error)
+
+	// UpdateInvoice atomically replaces the stored invoice with inv and
+	// appends the deliveries to the outbox, if and only if the stored
+	// Version still equals inv.Version; it then stores and sets
+	// inv.Version+1. Otherwise it changes nothing and returns ErrConflict
+	// (ErrNotFound when there is no such invoice). Of several concurrent
+	// updates from the same prior version exactly one succeeds.
+	//
+	// The invoice's sweep key becomes inv.Deadline (none when zero or when
+	// the status is final), releasing any sweep lease.
+	UpdateInvoice(ctx context.Context, inv *Invoice, outbox []*Delivery) error
+
+	// ClaimDueInvoices returns the IDs of up to limit invoices whose
+	// Deadline is at or before now and that no other claim holds, in
+	// deadline order, and holds them for lease: a second claim before
+	// now+lease skips them. The hold ends with the next UpdateInvoice of
+	// the invoice, or when the lease runs out.
+	ClaimDueInvoices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]uuid.UUID, error)
+
+	// ClaimDeliveries returns up to limit pending deliveries whose
+	// NextAttemptAt is at or before now, each the first pending delivery of
+	// its invoice and channel (by Seq), none held by an unexpired lease.
+	// Each gets a new LeaseID and LeaseUntil = now+lease. While a delivery
+	// is held, later deliveries of the same invoice and channel are not
+	// returned either.
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Delivery, error)
+
+	// AckDelivery marks a held delivery delivered and records the attempt.
+	// ErrLeaseLost if leaseID no longer holds it (the lease expired and it
+	// was claimed again, or it was already settled); ErrNotFound if absent.
+	AckDelivery(ctx context.Context, id, leaseID uuid.UUID, a Attempt) error
+
+	// RescheduleDelivery records a failed attempt and releases the lease.
+	// With dead false the delivery stays pending with NextAttemptAt = next;
+	// with dead true it becomes DeliveryDead (and no longer blocks the
+	// deliveries after it). Errors as AckDelivery.
+	RescheduleDelivery(ctx context.Context, id, leaseID uuid.UUID, a Attempt, next time.Time, dead bool) error
+
+	// GetDelivery returns one delivery with its attempts, or ErrNotFound.
+	GetDelivery(ctx context.Context, id uuid.UUID) (*Delivery, error)
+
+	// ListDeliveries returns up to q.Limit deliveries matching q in
+	// ascending ID order, after the cursor q.After.
+	ListDeliveries(ctx context.Context, q DeliveryQuery) ([]*Delivery, error)
+
+	// RedeliverDelivery makes a dead (or delivered) delivery pending again
+	// with NextAttemptAt = now, keeping its ID and attempts. ErrNotFound if
+	// absent.
+	RedeliverDelivery(ctx context.Context, id uuid.UUID, now time.Time) error
+}
+
+// ListQuery selects invoices for Store.ListInvoices.
+type ListQuery struct {
+	Status Status    // 0: any status
+	After  uuid.UUID // cursor: the last ID of the previous page
+	Limit  int       // > 0
+}
+
+// DeliveryQuery selects deliveries for Store.ListDeliveries: those of one
+// invoice when InvoiceID is set, in one state when State is set.
+type DeliveryQuery struct {
+	InvoiceID uuid.UUID     // uuid.Nil: any invoice
+	State     DeliveryState // 0: any state
+	After     uuid.UUID     // cursor: the last delivery ID of the previous page
+	Limit     int           // > 0
+}
