@@ -263,3 +263,53 @@ func (d *Delivery) Clone() *Delivery {
 	}
 	return &cp
 }
+
+// callbackFor renders the merchant callback for the invoice's current state.
+func (e *Engine) callbackFor(inv *Invoice) *Callback {
+	cb := &Callback{
+		ID:               inv.Number,
+		ForeignID:        inv.ForeignID,
+		EndUserReference: inv.EndUserReference,
+		Type:             "invoice",
+		CryptoAddress: CallbackAddress{
+			ID:       inv.Number,
+			Currency: inv.SenderCurrency,
+			Address:  inv.Deposit.Address,
+			Tag:      inv.Deposit.Tag,
+		},
+		CurrencySent: CallbackSent{
+			Currency:        inv.SenderCurrency,
+			Amount:          Amount{inv.SenderAmount},
+			RemainingAmount: Amount{inv.RemainingAmount()},
+		},
+		CurrencyReceived: CallbackReceived{Currency: inv.Currency, Amount: Amount{inv.Amount}},
+		Transactions:     make([]CallbackTransaction, 0, len(inv.Transactions)),
+		Fees:             []CallbackFee{},
+		Error:            inv.Error,
+		Status:           inv.Status,
+		FixedAt:          unixOrZero(inv.FixedAt),
+		ExpiresAt:        unixOrZero(inv.ExpiresAt),
+	}
+	for _, t := range inv.Transactions {
+		cb.Transactions = append(cb.Transactions, CallbackTransaction{
+			ID:              t.Number,
+			Currency:        t.Currency,
+			TransactionType: "blockchain",
+			Type:            "deposit",
+			Address:         inv.Deposit.Address,
+			Tag:             inv.Deposit.Tag,
+			Amount:          Amount{t.Amount},
+			TxID:            t.TxID,
+			Confirmations:   t.Confirmations,
+			Status:          t.Status,
+		})
+	}
+	return cb
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}

@@ -87,3 +87,8 @@ func (e *ValidationError) orNil() error {
 	}
 	return e
 }
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// ErrTransaction: a transaction report contradicts what is recorded.
+var ErrTransaction = errors.New("invoice: transaction report contradicts the record")

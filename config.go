@@ -1,0 +1,234 @@
+package invoice
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+)
+
+// AddressSource hands out deposit addresses (the host's wallet or
+// custody service). It is called when an invoice's payment currency
+// becomes known, outside any store operation; if the store operation then
+// loses a race the address is not used, so the source may be called again
+// for the same invoice and currency and should then return the same
+// address or tolerate the waste.
+type AddressSource interface {
+	DepositAddress(ctx context.Context, inv *Invoice, currency string) (Address, error)
+}
+
+// AddressSourceFunc adapts a function to AddressSource.
+type AddressSourceFunc func(ctx context.Context, inv *Invoice, currency string) (Address, error)
+
+// DepositAddress calls f.
+func (f AddressSourceFunc) DepositAddress(ctx context.Context, inv *Invoice, currency string) (Address, error) {
+	return f(ctx, inv, currency)
+}
+
+// Currency describes one currency of the currency table.
+type Currency struct {
+	Code string // e.g. "BTC"
+	// Precision is the number of fraction digits (EUR 2, BTC 8, ETH 18).
+	Precision int32
+	// Crypto currencies can be paid on chain; fiat ones are only invoice
+	// currencies.
+	Crypto bool
+	// MempoolVisible is true when unconfirmed transactions are seen (BTC,
+	// BCH): entering processing then extends the deadline to the
+	// processing window. Otherwise the payment window stays.
+	MempoolVisible bool
+	// MinAmount is the smallest invoice amount in this currency; zero
+	// means no minimum.
+	MinAmount decimal.Decimal
+}
+
+// DefaultCurrencies returns the default currency table: EUR, USD (2),
+// BTC, BCH, LTC (8, mempool visible), ETH (18) and USDT (6, an ERC-20
+// token, so no visible mempool).
+func DefaultCurrencies() []Currency {
+	return []Currency{
+		{Code: "EUR", Precision: 2},
+		{Code: "USD", Precision: 2},
+		{Code: "BTC", Precision: 8, Crypto: true, MempoolVisible: true},
+		{Code: "BCH", Precision: 8, Crypto: true, MempoolVisible: true},
+		{Code: "LTC", Precision: 8, Crypto: true, MempoolVisible: true},
+		{Code: "ETH", Precision: 18, Crypto: true},
+		{Code: "USDT", Precision: 6, Crypto: true},
+	}
+}
+
+// DefaultRetrySchedule is the wait before each retry of a failed delivery:
+// +1, +5, +15, +30, +60, +90, +120, +180, +240, +240, +240, +240 minutes.
+func DefaultRetrySchedule() []time.Duration {
+	m := []int{1, 5, 15, 30, 60, 90, 120, 180, 240, 240, 240, 240}
+	s := make([]time.Duration, len(m))
+	for i, v := range m {
+		s[i] = time.Duration(v) * time.Minute
+	}
+	return s
+}
+
+// Config configures an Engine. Store, Rates, Addresses, Notifier and
+// CustomerNotifier are required; every other zero value means the
+// documented default.
+type Config struct {
+	Store            Store            // required: where invoices and the outbox live
+	Rates            RateSource       // required
+	Addresses        AddressSource    // required: deposit addresses
+	Notifier         Notifier         // required: merchant callbacks
+	CustomerNotifier CustomerNotifier // required: refund-claim notices to customers
+
+	// Clock defaults to SystemClock.
+	Clock Clock
+	// Currencies defaults to DefaultCurrencies().
+	Currencies []Currency
+	// AcceptedCurrencies are the payment currencies customers may choose
+	// (the quote table of TypeTimer invoices). Default: every Crypto
+	// currency of the table, in table order.
+	AcceptedCurrencies []string
+	// PaymentWindow defaults to 15 minutes.
+	PaymentWindow time.Duration
+	// ProcessingWindow defaults to 24 hours.
+	ProcessingWindow time.Duration
+	// UnderpaymentTolerancePercent lets an invoice confirm when the
+	// confirmed total is at most this percentage short. Default 0; must be
+	// in [0, 100).
+	UnderpaymentTolerancePercent decimal.Decimal
+	// RateSpreadPercent lowers every fixed rate by this percentage (the
+	// customer pays that much more). Default 0; must be in [0, 100).
+	RateSpreadPercent decimal.Decimal
+	// RetrySchedule is the wait before each retry after a failed delivery;
+	// after the last one the delivery is dead. Default
+	// DefaultRetrySchedule(); every entry must be positive.
+	RetrySchedule []time.Duration
+	// NewID generates invoice, delivery and refund-claim IDs. Default
+	// uuid.NewV7. Inject a deterministic source in tests.
+	NewID func() (uuid.UUID, error)
+	// Logger defaults to a logger that discards everything.
+	Logger *slog.Logger
+
+	// SweepBatch is how many due invoices one sweep round claims. Default 500.
+	SweepBatch int
+	// SweepLease is how long a claimed due invoice is held. Default 1 minute.
+	SweepLease time.Duration
+	// DeliveryBatch is how many deliveries one round claims. Default 100.
+	DeliveryBatch int
+	// DeliveryConcurrency is how many deliveries run at once. Default 16.
+	DeliveryConcurrency int
+	// DeliveryTimeout bounds one attempt (the context given to the
+	// notifier). Default 30 seconds.
+	DeliveryTimeout time.Duration
+	// DeliveryLease is how long a claimed delivery is held; it must exceed
+	// DeliveryTimeout. Default 2 minutes.
+	DeliveryLease time.Duration
+	// PollInterval is how often Run looks for due work when idle. Default 1 second.
+	PollInterval time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.Clock == nil {
+		c.Clock = SystemClock{}
+	}
+	if c.Currencies == nil {
+		c.Currencies = DefaultCurrencies()
+	}
+	if c.AcceptedCurrencies == nil {
+		for _, cur := range c.Currencies {
+			if cur.Crypto {
+				c.AcceptedCurrencies = append(c.AcceptedCurrencies, cur.Code)
+			}
+		}
+	}
+	setDuration(&c.PaymentWindow, 15*time.Minute)
+	setDuration(&c.ProcessingWindow, 24*time.Hour)
+	if c.RetrySchedule == nil {
+		c.RetrySchedule = DefaultRetrySchedule()
+	}
+	if c.NewID == nil {
+		c.NewID = uuid.NewV7
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	setInt(&c.SweepBatch, 500)
+	setDuration(&c.SweepLease, time.Minute)
+	setInt(&c.DeliveryBatch, 100)
+	setInt(&c.DeliveryConcurrency, 16)
+	setDuration(&c.DeliveryTimeout, 30*time.Second)
+	setDuration(&c.DeliveryLease, 2*time.Minute)
+	setDuration(&c.PollInterval, time.Second)
+}
+
+func setDuration(d *time.Duration, def time.Duration) {
+	if *d == 0 {
+		*d = def
+	}
+}
+
+func setInt(n *int, def int) {
+	if *n == 0 {
+		*n = def
+	}
+}
+
+func (c *Config) validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
+	}
+	switch {
+	case c.Store == nil:
+		return bad("Store is required")
+	case c.Rates == nil:
+		return bad("Rates is required")
+	case c.Addresses == nil:
+		return bad("Addresses is required")
+	case c.Notifier == nil:
+		return bad("Notifier is required")
+	case c.CustomerNotifier == nil:
+		return bad("CustomerNotifier is required")
+	}
+	seen := make(map[string]bool, len(c.Currencies))
+	for _, cur := range c.Currencies {
+		if cur.Code == "" || seen[cur.Code] {
+			return bad("currency code %q is empty or repeated", cur.Code)
+		}
+		if cur.Precision < 0 || cur.Precision > 30 {
+			return bad("currency %s precision %d out of [0, 30]", cur.Code, cur.Precision)
+		}
+		if cur.MinAmount.IsNegative() {
+			return bad("currency %s minimum amount is negative", cur.Code)
+		}
+		seen[cur.Code] = true
+	}
+	for _, code := range c.AcceptedCurrencies {
+		if !seen[code] {
+			return bad("accepted currency %s is not in the currency table", code)
+		}
+	}
+	if c.PaymentWindow < 0 || c.ProcessingWindow < 0 {
+		return bad("windows must be positive")
+	}
+	hundred := decimal.NewFromInt(100)
+	for name, v := range map[string]decimal.Decimal{
+		"UnderpaymentTolerancePercent": c.UnderpaymentTolerancePercent,
+		"RateSpreadPercent":            c.RateSpreadPercent,
+	} {
+		if v.IsNegative() || v.GreaterThanOrEqual(hundred) {
+			return bad("%s %s out of [0, 100)", name, v)
+		}
+	}
+	if slices.ContainsFunc(c.RetrySchedule, func(d time.Duration) bool { return d <= 0 }) {
+		return bad("every RetrySchedule entry must be positive")
+	}
+	if c.SweepBatch < 0 || c.DeliveryBatch < 0 || c.DeliveryConcurrency < 0 {
+		return bad("batch sizes and concurrency must be positive")
+	}
+	if c.DeliveryLease <= c.DeliveryTimeout {
+		return bad("DeliveryLease (%s) must exceed DeliveryTimeout (%s)", c.DeliveryLease, c.DeliveryTimeout)
+	}
+	return nil
+}

@@ -1,0 +1,244 @@
+package invoice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
+)
+
+// CreateRequest is what a merchant sends to create an invoice. Field names
+// follow the API's ("timer", "sender_currency", "email_user", ...).
+type CreateRequest struct {
+	ForeignID        string          // required, ≤ 255 characters, unique
+	EndUserReference string          // optional, ≤ 255 characters
+	Title            string          // required, ≤ 50 characters
+	Description      string          // optional, ≤ 1000 characters
+	Amount           decimal.Decimal // > 0, within the currency's precision
+	Currency         string          // invoice currency, in the currency table
+	// Timer and SenderCurrency decide the Type (see TypeOf).
+	Timer          bool
+	SenderCurrency string
+	Mode           PaymentMode // the API's "type"; zero value fill_or_kill
+	URLSuccess     string      // optional absolute http(s) URL
+	URLFailed      string      // optional absolute http(s) URL
+	Email          string      // the API's "email_user"; optional
+}
+
+// Create validates req, fixes the rates its type asks for and stores a new
+// invoice. No callback is sent for the creation itself: the returned
+// invoice is the merchant's confirmation.
+//
+// Every invalid field comes back at once as a *ValidationError naming the
+// fields; nothing is stored. A foreign_id that is taken yields a
+// ValidationError on "foreign_id" ("The foreign id has already been
+// taken.", also matching ErrDuplicate) unless the existing invoice was
+// created from an identical request: then Create is idempotent and returns
+// the existing invoice with a nil error, so a merchant may safely retry a
+// create whose answer it lost.
+func (e *Engine) Create(ctx context.Context, req CreateRequest) (*Invoice, error) {
+	typ, verr := e.validateCreate(req)
+	if err := verr.orNil(); err != nil {
+		return nil, err
+	}
+	if existing, err := e.cfg.Store.GetInvoiceByForeignID(ctx, req.ForeignID); err == nil {
+		return e.duplicate(existing, req)
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("invoice %q: create: %w", req.ForeignID, err)
+	}
+
+	id, err := e.newID()
+	if err != nil {
+		return nil, err
+	}
+	now := e.now()
+	inv := &Invoice{
+		ID:               id,
+		ForeignID:        req.ForeignID,
+		EndUserReference: req.EndUserReference,
+		Type:             typ,
+		Mode:             req.Mode,
+		Title:            req.Title,
+		Description:      req.Description,
+		Amount:           req.Amount,
+		Currency:         req.Currency,
+		Email:            req.Email,
+		URLSuccess:       req.URLSuccess,
+		URLFailed:        req.URLFailed,
+		Status:           StatusCreated,
+		CreatedAt:        now,
+		UpdatedAt:        now,
+	}
+	switch typ {
+	case TypeTimer:
+		inv.Quotes = make([]Quote, 0, len(e.cfg.AcceptedCurrencies))
+		for _, cur := range e.cfg.AcceptedCurrencies {
+			q, err := e.fixQuote(ctx, req.Amount, req.Currency, cur)
+			if err != nil {
+				return nil, fmt.Errorf("invoice %q: create: %w", req.ForeignID, err)
+			}
+			inv.Quotes = append(inv.Quotes, q)
+		}
+		e.startPaymentWindow(inv, now)
+	case TypeTimerCurrency:
+		q, err := e.fixQuote(ctx, req.Amount, req.Currency, req.SenderCurrency)
+		if err != nil {
+			return nil, fmt.Errorf("invoice %q: create: %w", req.ForeignID, err)
+		}
+		if err := e.fixPayment(ctx, inv, q, now); err != nil {
+			return nil, err
+		}
+		e.startPaymentWindow(inv, now)
+		if inv.Email != "" {
+			inv.Status = StatusPending
+		}
+	}
+
+	err = e.cfg.Store.CreateInvoice(ctx, inv)
+	if errors.Is(err, ErrDuplicate) {
+		// Lost a race with another create of the same foreign_id.
+		existing, getErr := e.cfg.Store.GetInvoiceByForeignID(ctx, req.ForeignID)
+		if getErr != nil {
+			return nil, fmt.Errorf("invoice %q: create: %w", req.ForeignID, errors.Join(err, getErr))
+		}
+		return e.duplicate(existing, req)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("invoice %q: create: %w", req.ForeignID, err)
+	}
+	e.cfg.Logger.InfoContext(ctx, "invoice created", "foreign_id", inv.ForeignID, "type", inv.Type.String(),
+		"status", inv.Status.String())
+	return inv, nil
+}
+
+// duplicate answers a create whose foreign_id is taken.
+func (e *Engine) duplicate(existing *Invoice, req CreateRequest) (*Invoice, error) {
+	if sameRequest(existing, req) {
+		return existing, nil
+	}
+	verr := &ValidationError{duplicate: true}
+	verr.add("foreign_id", "The foreign id has already been taken.")
+	return nil, verr
+}
+
+func sameRequest(inv *Invoice, req CreateRequest) bool {
+	typ, _ := TypeOf(req.Timer, req.SenderCurrency)
+	return inv.Type == typ && inv.Mode == req.Mode && inv.Title == req.Title &&
+		inv.Description == req.Description && inv.Amount.Equal(req.Amount) &&
+		inv.Currency == req.Currency && inv.EndUserReference == req.EndUserReference &&
+		inv.URLSuccess == req.URLSuccess && inv.URLFailed == req.URLFailed &&
+		(typ != TypeTimerCurrency || inv.SenderCurrency == req.SenderCurrency) &&
+		(req.Email == "" || inv.Email == req.Email)
+}
+
+// fixPayment sets the payment terms from q and asks for a deposit address.
+func (e *Engine) fixPayment(ctx context.Context, inv *Invoice, q Quote, now time.Time) error {
+	addr, err := e.cfg.Addresses.DepositAddress(ctx, inv, q.Currency)
+	if err != nil {
+		return fmt.Errorf("invoice %q: deposit address for %s: %w", inv.ForeignID, q.Currency, err)
+	}
+	if addr.Address == "" {
+		return fmt.Errorf("invoice %q: deposit address source returned an empty %s address", inv.ForeignID, q.Currency)
+	}
+	inv.SenderCurrency = q.Currency
+	inv.Rate = q.Rate
+	inv.SenderAmount = q.Amount
+	inv.Deposit = addr
+	if inv.FixedAt.IsZero() {
+		inv.FixedAt = now
+	}
+	return nil
+}
+
+// startPaymentWindow starts the payment window at now.
+func (e *Engine) startPaymentWindow(inv *Invoice, now time.Time) {
+	inv.FixedAt = now
+	inv.ExpiresAt = now.Add(e.cfg.PaymentWindow)
+	inv.Deadline = inv.ExpiresAt
+}
+
+// validateCreate checks every field of req and returns the invoice type.
+func (e *Engine) validateCreate(req CreateRequest) (Type, *ValidationError) {
+	v := &ValidationError{}
+	switch n := utf8.RuneCountInString(req.ForeignID); {
+	case n == 0:
+		v.add("foreign_id", "The foreign id field is required.")
+	case n > 255:
+		v.add("foreign_id", "The foreign id may not be greater than 255 characters.")
+	}
+	if utf8.RuneCountInString(req.EndUserReference) > 255 {
+		v.add("end_user_reference", "The end user reference may not be greater than 255 characters.")
+	}
+	switch n := utf8.RuneCountInString(req.Title); {
+	case n == 0:
+		v.add("title", "The title field is required.")
+	case n > 50:
+		v.add("title", "The title may not be greater than 50 characters.")
+	}
+	if utf8.RuneCountInString(req.Description) > 1000 {
+		v.add("description", "The description may not be greater than 1000 characters.")
+	}
+	cur, curOK := e.currencies[req.Currency]
+	switch {
+	case req.Currency == "":
+		v.add("currency", "The currency field is required.")
+	case !curOK:
+		v.add("currency", "The selected currency is invalid.")
+	}
+	switch {
+	case !req.Amount.IsPositive():
+		v.add("amount", "The amount must be greater than 0.")
+	case curOK && req.Amount.Exponent() < -cur.Precision && !req.Amount.Equal(req.Amount.Truncate(cur.Precision)):
+		v.add("amount", fmt.Sprintf("The amount may not have more than %d decimal places.", cur.Precision))
+	case curOK && cur.MinAmount.IsPositive() && req.Amount.LessThan(cur.MinAmount):
+		v.add("amount", fmt.Sprintf("The amount is too small. The minimum amount is %s %s.",
+			cur.MinAmount.StringFixed(cur.Precision), cur.Code))
+	}
+	typ, typeOK := TypeOf(req.Timer, req.SenderCurrency)
+	switch {
+	case !typeOK:
+		v.add("sender_currency", "The sender currency field is prohibited when timer is false.")
+	case req.SenderCurrency != "" && !e.accepts(req.SenderCurrency):
+		v.add("sender_currency", "The selected sender currency is invalid.")
+	}
+	if req.Mode > ModeGoodUntilExpired {
+		v.add("type", "The selected type is invalid.")
+	}
+	if req.URLSuccess != "" && !validURL(req.URLSuccess) {
+		v.add("url_success", "The url success format is invalid.")
+	}
+	if req.URLFailed != "" && !validURL(req.URLFailed) {
+		v.add("url_failed", "The url failed format is invalid.")
+	}
+	if req.Email != "" && !validEmail(req.Email) {
+		v.add("email_user", "The email user must be a valid email address.")
+	}
+	return typ, v
+}
+
+// accepts reports whether customers may pay in currency.
+func (e *Engine) accepts(currency string) bool {
+	for _, c := range e.cfg.AcceptedCurrencies {
+		if c == currency {
+			return true
+		}
+	}
+	return false
+}
+
+// validURL accepts absolute http and https URLs with a host.
+func validURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && len(s) <= 2048
+}
+
+// validEmail accepts a bare address ("a@b.example"), no display name.
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && a.Name == "" && len(s) <= 254
+}

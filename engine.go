@@ -1,0 +1,198 @@
+package invoice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+)
+
+// Engine runs the invoice lifecycle on a Store. It holds no invoice state
+// of its own: several Engines (in one process or many) may share a Store.
+// All methods are safe for concurrent use.
+type Engine struct {
+	cfg          Config
+	currencies   map[string]Currency
+	spreadFactor decimal.Decimal // 1 - spread/100
+	minReceived  decimal.Decimal // 1 - tolerance/100
+	wake         chan struct{}
+}
+
+// New validates cfg, applies its defaults and returns an Engine.
+func New(cfg Config) (*Engine, error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		cfg:        cfg,
+		currencies: make(map[string]Currency, len(cfg.Currencies)),
+		wake:       make(chan struct{}, 1),
+	}
+	for _, cur := range cfg.Currencies {
+		e.currencies[cur.Code] = cur
+	}
+	hundred := decimal.NewFromInt(100)
+	one := decimal.NewFromInt(1)
+	e.spreadFactor = one.Sub(cfg.RateSpreadPercent.Div(hundred))
+	e.minReceived = one.Sub(cfg.UnderpaymentTolerancePercent.Div(hundred))
+	return e, nil
+}
+
+// now is the engine's current time: UTC, microsecond precision (what every
+// store keeps exactly), without a monotonic reading.
+func (e *Engine) now() time.Time {
+	return e.cfg.Clock.Now().UTC().Truncate(time.Microsecond)
+}
+
+func (e *Engine) newID() (uuid.UUID, error) {
+	id, err := e.cfg.NewID()
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("invoice: generate id: %w", err)
+	}
+	return id, nil
+}
+
+// maxUpdateAttempts bounds the optimistic-concurrency retries of one
+// operation.
+const maxUpdateAttempts = 100
+
+// change is one read-modify-write of an invoice in progress: the working
+// copy, the time of the change, and the outbox records it produces.
+type change struct {
+	e       *Engine
+	inv     *Invoice
+	now     time.Time
+	outbox  []*Delivery
+	changed bool
+	err     error // first error while recording (ID generation)
+}
+
+// mutate loads an invoice, applies fn to a working copy and stores the
+// result with its outbox records in one atomic store operation, retrying
+// from a fresh read when another writer got there first. Overdue deadlines
+// are applied before fn, so the outcome does not depend on when the sweep
+// last ran. If fn returns an error, the changes made before it (such as
+// that expiry) are still stored, and the error is returned.
+func (e *Engine) mutate(ctx context.Context, load func(context.Context) (*Invoice, error), fn func(*change) error) (*Invoice, error) {
+	for attempt := 0; ; attempt++ {
+		inv, err := load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ch := &change{e: e, inv: inv, now: e.now()}
+		ch.expireIfDue()
+		var opErr error
+		if fn != nil {
+			opErr = fn(ch)
+		}
+		if ch.err != nil {
+			return nil, ch.err
+		}
+		if !ch.changed {
+			return inv, opErr
+		}
+		inv.UpdatedAt = ch.now
+		if inv.Status.IsFinal() {
+			inv.Deadline = time.Time{}
+		}
+		err = e.cfg.Store.UpdateInvoice(ctx, inv, ch.outbox)
+		if errors.Is(err, ErrConflict) && attempt+1 < maxUpdateAttempts {
+			runtime.Gosched()
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("invoice %s: store update: %w", inv.ForeignID, err)
+		}
+		if len(ch.outbox) > 0 {
+			e.signal()
+		}
+		e.cfg.Logger.DebugContext(ctx, "invoice updated", "foreign_id", inv.ForeignID,
+			"status", inv.Status.String(), "version", inv.Version, "outbox", len(ch.outbox))
+		return inv, opErr
+	}
+}
+
+func (e *Engine) byForeignID(foreignID string) func(context.Context) (*Invoice, error) {
+	return func(ctx context.Context) (*Invoice, error) {
+		inv, err := e.cfg.Store.GetInvoiceByForeignID(ctx, foreignID)
+		if err != nil {
+			return nil, fmt.Errorf("invoice %q: %w", foreignID, err)
+		}
+		return inv, nil
+	}
+}
+
+func (e *Engine) byID(id uuid.UUID) func(context.Context) (*Invoice, error) {
+	return func(ctx context.Context) (*Invoice, error) {
+		inv, err := e.cfg.Store.GetInvoice(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("invoice %s: %w", id, err)
+		}
+		return inv, nil
+	}
+}
+
+// signal wakes Run to deliver new outbox records promptly.
+func (e *Engine) signal() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// apply moves the invoice through the transition table. A refused event
+// returns a *TransitionError and changes nothing. An allowed event sets the
+// new status and failure reason and records the merchant callback.
+func (ch *change) apply(ev Event) error {
+	to, ok := Transition(ch.inv.Status, ev)
+	if !ok {
+		return &TransitionError{ForeignID: ch.inv.ForeignID, Status: ch.inv.Status, Event: ev}
+	}
+	ch.inv.Status = to
+	if reason := FailureReason(ev); reason != "" {
+		ch.inv.Error = reason
+	}
+	ch.changed = true
+	ch.notifyMerchant()
+	return nil
+}
+
+// touch marks the working copy changed without a status change.
+func (ch *change) touch() { ch.changed = true }
+
+// enqueue appends an outbox record in order.
+func (ch *change) enqueue(d *Delivery) {
+	id, err := ch.e.newID()
+	if err != nil {
+		ch.err = err
+		return
+	}
+	d.ID = id
+	d.InvoiceID = ch.inv.ID
+	// Seq orders records by the version that produced them, then by
+	// position within the change.
+	d.Seq = (ch.inv.Version+1)<<10 | int64(len(ch.outbox))
+	d.State = DeliveryPending
+	d.CreatedAt = ch.now
+	d.NextAttemptAt = ch.now
+	ch.outbox = append(ch.outbox, d)
+	ch.changed = true
+}
+
+// notifyMerchant records a callback with the invoice's current state.
+func (ch *change) notifyMerchant() {
+	ch.enqueue(&Delivery{Channel: ChannelMerchant, Callback: ch.e.callbackFor(ch.inv)})
+}
+
+func parseCursor(s string) (uuid.UUID, error) {
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("invoice: bad cursor %q: %w", s, ErrValidation)
+	}
+	return id, nil
+}

@@ -1,0 +1,370 @@
+package invoice
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/shopspring/decimal"
+)
+
+// Confirmation is what the customer confirms on the payment page.
+type Confirmation struct {
+	// Currency is the chosen payment currency. Required for TypeNoTimer and
+	// TypeTimer invoices; for TypeTimerCurrency it may be empty or must
+	// equal the invoice's currency.
+	Currency string
+	// Email is the customer's e-mail. Required when the merchant gave none;
+	// ignored when the merchant gave one.
+	Email string
+}
+
+// ConfirmPayment records the customer's choice of payment currency and/or
+// e-mail and moves the invoice created → pending (one callback): the
+// currency, amount and deposit address are then fixed and the e-mail known.
+// TypeNoTimer invoices fix their rate now and start their payment window;
+// TypeTimer invoices take the quote fixed at creation. A choice that does
+// would not complete the invoice (no currency, or no e-mail when none is
+// known) is refused with a *ValidationError naming the missing field.
+func (e *Engine) ConfirmPayment(ctx context.Context, foreignID string, c Confirmation) (*Invoice, error) {
+	current, err := e.byForeignID(foreignID)(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.validateConfirmation(current, c); err != nil {
+		return nil, err
+	}
+	// Fetch what needs I/O before the atomic change: the rate and the
+	// deposit address. If the invoice changes meanwhile, the change below
+	// re-checks everything.
+	var fixed *Invoice
+	if current.Status == StatusCreated && current.SenderCurrency == "" && c.Currency != "" {
+		var q Quote
+		if current.Type == TypeTimer {
+			q, _ = current.Quote(c.Currency)
+		} else {
+			if q, err = e.fixQuote(ctx, current.Amount, current.Currency, c.Currency); err != nil {
+				return nil, fmt.Errorf("invoice %q: confirm: %w", foreignID, err)
+			}
+		}
+		fixed = current.Clone()
+		if err := e.fixPayment(ctx, fixed, q, e.now()); err != nil {
+			return nil, err
+		}
+	}
+	return e.mutate(ctx, e.byForeignID(foreignID), func(ch *change) error {
+		inv := ch.inv
+		if inv.Status != StatusCreated {
+			return &TransitionError{ForeignID: inv.ForeignID, Status: inv.Status, Event: EventConfirm}
+		}
+		if inv.SenderCurrency == "" && fixed != nil {
+			inv.SenderCurrency, inv.Rate, inv.SenderAmount = fixed.SenderCurrency, fixed.Rate, fixed.SenderAmount
+			inv.Deposit = fixed.Deposit
+			if inv.Type == TypeNoTimer {
+				ch.e.startPaymentWindow(inv, ch.now)
+			}
+			ch.touch()
+		}
+		if inv.Email == "" && c.Email != "" {
+			inv.Email = c.Email
+			ch.touch()
+		}
+		if inv.SenderCurrency == "" || inv.Email == "" {
+			return nil
+		}
+		return ch.apply(EventConfirm)
+	})
+}
+
+func (e *Engine) validateConfirmation(inv *Invoice, c Confirmation) error {
+	v := &ValidationError{}
+	switch {
+	case c.Currency == "" && inv.SenderCurrency == "":
+		v.add("currency", "The currency field is required.")
+	case c.Currency == "":
+	case inv.Type == TypeTimerCurrency && c.Currency != inv.SenderCurrency:
+		v.add("currency", "The selected currency is invalid.")
+	case inv.Type == TypeTimer:
+		if _, ok := inv.Quote(c.Currency); !ok {
+			v.add("currency", "The selected currency is invalid.")
+		}
+	case !e.accepts(c.Currency):
+		v.add("currency", "The selected currency is invalid.")
+	}
+	switch {
+	case c.Email == "" && inv.Email == "":
+		v.add("email_user", "The email user field is required.")
+	case c.Email != "" && !validEmail(c.Email):
+		v.add("email_user", "The email user must be a valid email address.")
+	}
+	return v.orNil()
+}
+
+// TransactionReport is what the host's chain watcher reports about one
+// on-chain payment to an invoice's deposit address.
+type TransactionReport struct {
+	TxID          string          // required; reports are idempotent by TxID
+	Currency      string          // required, in the currency table
+	Amount        decimal.Decimal // > 0
+	Confirmations int64           // ≥ 0
+	Status        TxStatus        // not_confirmed, confirmed or cancelled
+}
+
+// ReportTransaction records a transaction seen, confirmed or cancelled on
+// chain, and moves the invoice as the specification says: first funds →
+// processing (fill_or_kill) or one callback per installment part
+// (good_until_expired); all accounted funds confirmed → confirmed (with a
+// refund claim for any overpayment) or failed as underpaid (refund claim
+// for everything); a cancelled transaction reverts processing → pending,
+// or fails the invoice if its payment window has passed.
+//
+// Reports are idempotent by TxID: repeating one changes nothing. A
+// transaction that reaches a failed or confirmed invoice, or arrives in
+// another currency, is recorded (never dropped), produces a callback and is
+// refunded once confirmed. A report that contradicts a final transaction
+// status (confirmed → cancelled, say) or its amount or currency is refused
+// with ErrTransaction.
+func (e *Engine) ReportTransaction(ctx context.Context, foreignID string, r TransactionReport) (*Invoice, error) {
+	if err := e.validateReport(r); err != nil {
+		return nil, err
+	}
+	return e.mutate(ctx, e.byForeignID(foreignID), func(ch *change) error {
+		inv := ch.inv
+		t := inv.Transaction(r.TxID)
+		if t == nil {
+			inv.Transactions = append(inv.Transactions, Transaction{
+				Number:        inv.Number*1_000_000 + int64(len(inv.Transactions)+1),
+				TxID:          r.TxID,
+				Currency:      r.Currency,
+				Amount:        r.Amount,
+				Confirmations: r.Confirmations,
+				Status:        r.Status,
+				Accounted:     ch.accountable(r.Currency),
+				SeenAt:        ch.now,
+				UpdatedAt:     ch.now,
+			})
+			t = &inv.Transactions[len(inv.Transactions)-1]
+			ch.touch()
+			if !t.Accounted {
+				if err := ch.apply(EventUnaccounted); err != nil {
+					return err
+				}
+				ch.settleRefunds()
+				return nil
+			}
+			if t.Status != TxCancelled {
+				ch.evaluate(true)
+			}
+			return nil
+		}
+		if t.Currency != r.Currency || !t.Amount.Equal(r.Amount) {
+			return fmt.Errorf("%w: %s was recorded as %s %s, reported as %s %s",
+				ErrTransaction, r.TxID, t.Amount, t.Currency, r.Amount, r.Currency)
+		}
+		if t.Status.IsFinal() && r.Status != t.Status {
+			return fmt.Errorf("%w: %s is %s and cannot become %s", ErrTransaction, r.TxID, t.Status, r.Status)
+		}
+		if r.Status == t.Status && r.Confirmations <= t.Confirmations {
+			return nil // a repeat: nothing new
+		}
+		t.Status = r.Status
+		t.Confirmations = max(t.Confirmations, r.Confirmations)
+		t.UpdatedAt = ch.now
+		ch.touch()
+		if t.Accounted {
+			ch.evaluate(false)
+		}
+		ch.settleRefunds()
+		return nil
+	})
+}
+
+// accountable reports whether a new transaction in currency counts toward
+// the invoice amount: in the fixed payment currency, while the invoice can
+// still be paid.
+func (ch *change) accountable(currency string) bool {
+	inv := ch.inv
+	return !inv.Status.IsFinal() && inv.SenderCurrency != "" && currency == inv.SenderCurrency
+}
+
+func (e *Engine) validateReport(r TransactionReport) error {
+	v := &ValidationError{}
+	if r.TxID == "" || len(r.TxID) > 255 {
+		v.add("txid", "The txid field is required and may not be greater than 255 characters.")
+	}
+	if _, ok := e.currencies[r.Currency]; !ok {
+		v.add("currency", "The selected currency is invalid.")
+	}
+	if !r.Amount.IsPositive() {
+		v.add("amount", "The amount must be greater than 0.")
+	}
+	if r.Confirmations < 0 {
+		v.add("confirmations", "The confirmations must be at least 0.")
+	}
+	if r.Status < TxNotConfirmed || r.Status > TxCancelled {
+		v.add("status", "The selected status is invalid.")
+	}
+	return v.orNil()
+}
+
+// evaluate applies the payment rules after an accounted transaction was
+// added (newPart) or changed status.
+func (ch *change) evaluate(newPart bool) {
+	inv := ch.inv
+	switch inv.Status {
+	case StatusCreated, StatusPending:
+		received := inv.ReceivedAmount()
+		switch {
+		case inv.Mode == ModeFillOrKill && received.IsPositive(),
+			inv.Mode == ModeGoodUntilExpired && received.GreaterThanOrEqual(inv.SenderAmount):
+			ch.enterProcessing()
+		case newPart && received.IsPositive():
+			_ = ch.apply(EventPartPaid)
+		}
+	case StatusProcessing:
+		received := inv.ReceivedAmount()
+		justified := received.IsPositive()
+		if inv.Mode == ModeGoodUntilExpired {
+			justified = received.GreaterThanOrEqual(inv.SenderAmount)
+		}
+		if !justified {
+			ch.revert(received)
+			return
+		}
+		confirmed := decimal.Zero
+		for _, t := range inv.Transactions {
+			if !t.Accounted || t.Status == TxCancelled {
+				continue
+			}
+			if t.Status != TxConfirmed {
+				return // still confirming
+			}
+			confirmed = confirmed.Add(t.Amount)
+		}
+		if confirmed.GreaterThanOrEqual(inv.SenderAmount.Mul(ch.e.minReceived)) {
+			_ = ch.apply(EventFundsConfirmed)
+		} else {
+			_ = ch.apply(EventUnderpaid)
+		}
+		ch.settleRefunds()
+	}
+}
+
+// enterProcessing moves the invoice to processing; for currencies whose
+// mempool is visible the deadline becomes the processing window, otherwise
+// the payment window stays.
+func (ch *change) enterProcessing() {
+	if cur := ch.e.currencies[ch.inv.SenderCurrency]; cur.MempoolVisible {
+		ch.inv.Deadline = ch.now.Add(ch.e.cfg.ProcessingWindow)
+	}
+	_ = ch.apply(EventFundsSeen)
+}
+
+// revert handles a cancelled transaction that leaves processing
+// unjustified: back to pending within the payment window, else failed.
+func (ch *change) revert(received decimal.Decimal) {
+	inv := ch.inv
+	inv.Deadline = inv.ExpiresAt
+	switch {
+	case inv.ExpiresAt.IsZero() || ch.now.Before(inv.ExpiresAt):
+		_ = ch.apply(EventFundsReverted)
+	case received.IsPositive():
+		_ = ch.apply(EventExpiredPartial)
+	default:
+		_ = ch.apply(EventExpiredUnpaid)
+	}
+	ch.settleRefunds()
+}
+
+// FlagTransaction records that compliance flagged a transaction of the
+// invoice. A pending or processing invoice fails with "Transaction flagged
+// by compliance." and the customer gets a refund claim for everything
+// received (transactions still confirming are refunded when they confirm).
+// In any other status the flag is refused with a *TransitionError and
+// nothing changes. ErrNotFound if the invoice has no such transaction.
+func (e *Engine) FlagTransaction(ctx context.Context, foreignID, txid string) (*Invoice, error) {
+	return e.mutate(ctx, e.byForeignID(foreignID), func(ch *change) error {
+		t := ch.inv.Transaction(txid)
+		if t == nil {
+			return fmt.Errorf("invoice %q: transaction %q: %w", foreignID, txid, ErrNotFound)
+		}
+		if _, ok := Transition(ch.inv.Status, EventFlagged); !ok {
+			return &TransitionError{ForeignID: ch.inv.ForeignID, Status: ch.inv.Status, Event: EventFlagged}
+		}
+		t.Flagged = true
+		t.UpdatedAt = ch.now
+		if err := ch.apply(EventFlagged); err != nil {
+			return err
+		}
+		ch.settleRefunds()
+		return nil
+	})
+}
+
+// Cancel fails the invoice with "Cancelled by customer". The customer gets
+// a refund claim for any funds received (those still confirming when
+// they confirm). A confirmed or failed invoice cannot be cancelled: the
+// error is a *TransitionError with code invalid_invoice_state and message
+// "Invoice cannot be failed in its current state.", and nothing changes.
+func (e *Engine) Cancel(ctx context.Context, foreignID string) (*Invoice, error) {
+	return e.mutate(ctx, e.byForeignID(foreignID), func(ch *change) error {
+		if err := ch.apply(EventCancel); err != nil {
+			return err
+		}
+		ch.settleRefunds()
+		return nil
+	})
+}
+
+// Get returns the invoice with the given foreign_id, or an error matching
+// ErrNotFound. It applies nothing: an overdue invoice is failed by the next
+// sweep or operation.
+func (e *Engine) Get(ctx context.Context, foreignID string) (*Invoice, error) {
+	return e.byForeignID(foreignID)(ctx)
+}
+
+// ListOptions selects invoices for List.
+type ListOptions struct {
+	Status Status // 0: every status
+	// Cursor is the NextCursor of the previous page; "" for the first page.
+	Cursor string
+	Limit  int // default 100, at most 1000
+}
+
+// Page is one page of List.
+type Page struct {
+	Invoices []*Invoice
+	// NextCursor continues the listing; "" when this is the last page.
+	NextCursor string
+}
+
+// List returns invoices in ID order (creation order with the default
+// UUIDv7 IDs), optionally of one status, one page at a time.
+func (e *Engine) List(ctx context.Context, opts ListOptions) (Page, error) {
+	q := ListQuery{Status: opts.Status, Limit: opts.Limit}
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	q.Limit = min(q.Limit, 1000)
+	if opts.Status != 0 && !opts.Status.Valid() {
+		return Page{}, fmt.Errorf("invoice: list: status %d: %w", opts.Status, ErrUnknownValue)
+	}
+	if opts.Cursor != "" {
+		id, err := parseCursor(opts.Cursor)
+		if err != nil {
+			return Page{}, err
+		}
+		q.After = id
+	}
+	// Ask for one more to know whether a next page exists.
+	q.Limit++
+	invs, err := e.cfg.Store.ListInvoices(ctx, q)
+	if err != nil {
+		return Page{}, fmt.Errorf("invoice: list: %w", err)
+	}
+	page := Page{Invoices: invs}
+	if len(invs) == q.Limit {
+		page.Invoices = invs[:q.Limit-1]
+		page.NextCursor = page.Invoices[len(page.Invoices)-1].ID.String()
+	}
+	return page, nil
+}
