@@ -42,11 +42,21 @@ type CreateRequest struct {
 // the existing invoice with a nil error, so a merchant may safely retry a
 // create whose answer it lost.
 func (e *Engine) Create(ctx context.Context, req CreateRequest) (*Invoice, error) {
+	return e.CreateIn(ctx, e.cfg.Store, req)
+}
+
+// CreateIn is Create writing through store instead of the engine's own: a
+// view of the engine's store bound to the host's database transaction
+// (such as pgstore's WithTx), so that the host's order row and its invoice
+// commit or roll back together. The store must share the data of the
+// engine's store; the engine learns of the invoice when the transaction
+// commits.
+func (e *Engine) CreateIn(ctx context.Context, store Store, req CreateRequest) (*Invoice, error) {
 	typ, verr := e.validateCreate(req)
 	if err := verr.orNil(); err != nil {
 		return nil, err
 	}
-	if existing, err := e.cfg.Store.GetInvoiceByForeignID(ctx, req.ForeignID); err == nil {
+	if existing, err := store.GetInvoiceByForeignID(ctx, req.ForeignID); err == nil {
 		return e.duplicate(existing, req)
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("invoice %q: create: %w", req.ForeignID, err)
@@ -99,10 +109,10 @@ func (e *Engine) Create(ctx context.Context, req CreateRequest) (*Invoice, error
 		}
 	}
 
-	err = e.cfg.Store.CreateInvoice(ctx, inv)
+	err = store.CreateInvoice(ctx, inv)
 	if errors.Is(err, ErrDuplicate) {
 		// Lost a race with another create of the same foreign_id.
-		existing, getErr := e.cfg.Store.GetInvoiceByForeignID(ctx, req.ForeignID)
+		existing, getErr := store.GetInvoiceByForeignID(ctx, req.ForeignID)
 		if getErr != nil {
 			return nil, fmt.Errorf("invoice %q: create: %w", req.ForeignID, errors.Join(err, getErr))
 		}

@@ -1,0 +1,213 @@
+package invoice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// DeliverDue delivers every outbox record that is due now: it claims them
+// from the store in batches of Config.DeliveryBatch (with a lease, so
+// several engines share the work), hands each to the Notifier or
+// CustomerNotifier with up to Config.DeliveryConcurrency at once, and
+// records the outcome: acknowledged, rescheduled per Config.RetrySchedule,
+// or dead after the last retry. Order per invoice and channel holds because
+// the store only hands out the first pending record of each. It returns how
+// many were acknowledged.
+func (e *Engine) DeliverDue(ctx context.Context) (int, error) {
+	delivered := 0
+	for {
+		batch, err := e.cfg.Store.ClaimDeliveries(ctx, e.now(), e.cfg.DeliveryLease, e.cfg.DeliveryBatch)
+		if err != nil {
+			return delivered, fmt.Errorf("invoice: claim deliveries: %w", err)
+		}
+		if len(batch) == 0 {
+			return delivered, nil
+		}
+		n, err := e.deliverBatch(ctx, batch)
+		delivered += n
+		if err != nil {
+			return delivered, err
+		}
+	}
+}
+
+func (e *Engine) deliverBatch(ctx context.Context, batch []*Delivery) (int, error) {
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		delivered int
+		errs      []error
+	)
+	sem := make(chan struct{}, e.cfg.DeliveryConcurrency)
+	for _, d := range batch {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ok, err := e.deliverOne(ctx, d)
+			mu.Lock()
+			defer mu.Unlock()
+			if ok {
+				delivered++
+			}
+			if err != nil {
+				errs = append(errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	return delivered, errors.Join(errs...)
+}
+
+// deliverOne makes one attempt and records it. The error is about recording
+// (the store), not about the receiver: a failed attempt is rescheduled.
+func (e *Engine) deliverOne(ctx context.Context, d *Delivery) (bool, error) {
+	start := time.Now()
+	attempt := Attempt{At: e.now()}
+	actx, cancel := context.WithTimeout(ctx, e.cfg.DeliveryTimeout)
+	err := e.notify(actx, d)
+	cancel()
+	attempt.Duration = time.Since(start)
+	var se interface{ HTTPStatus() int }
+	if errors.As(err, &se) {
+		attempt.StatusCode = se.HTTPStatus()
+	}
+	if err == nil {
+		if ackErr := e.cfg.Store.AckDelivery(ctx, d.ID, d.LeaseID, attempt); ackErr != nil {
+			return false, e.recordErr(d, ackErr)
+		}
+		return true, nil
+	}
+	if ctx.Err() != nil {
+		// Shutting down: leave the delivery to its lease; another engine (or
+		// this one after restart) retries it. Nothing is lost.
+		return false, nil
+	}
+	attempt.Error = err.Error()
+	// Attempts so far, this one included; the first retry waits
+	// RetrySchedule[0].
+	n := len(d.Attempts) + 1
+	dead := n > len(e.cfg.RetrySchedule)
+	next := attempt.At
+	if !dead {
+		next = attempt.At.Add(e.cfg.RetrySchedule[n-1])
+	}
+	e.cfg.Logger.WarnContext(ctx, "delivery failed", "delivery", d.ID, "invoice", d.InvoiceID,
+		"channel", d.Channel.String(), "attempt", n, "dead", dead, "error", err)
+	if rerr := e.cfg.Store.RescheduleDelivery(ctx, d.ID, d.LeaseID, attempt, next, dead); rerr != nil {
+		return false, e.recordErr(d, rerr)
+	}
+	return false, nil
+}
+
+func (e *Engine) recordErr(d *Delivery, err error) error {
+	if errors.Is(err, ErrLeaseLost) {
+		// Another engine took over after our lease ran out; it owns the
+		// outcome now. The receiver may see this delivery twice (same ID).
+		return nil
+	}
+	return fmt.Errorf("invoice: record delivery %s: %w", d.ID, err)
+}
+
+func (e *Engine) notify(ctx context.Context, d *Delivery) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("invoice: notifier panicked: %v", p)
+		}
+	}()
+	switch d.Channel {
+	case ChannelMerchant:
+		if d.Callback == nil {
+			return fmt.Errorf("invoice: delivery %s has no callback", d.ID)
+		}
+		return e.cfg.Notifier.Notify(ctx, d)
+	case ChannelCustomer:
+		if d.Notice == nil {
+			return fmt.Errorf("invoice: delivery %s has no notice", d.ID)
+		}
+		return e.cfg.CustomerNotifier.NotifyCustomer(ctx, d.Notice)
+	}
+	return fmt.Errorf("invoice: delivery %s has unknown channel %d", d.ID, d.Channel)
+}
+
+// Run sweeps overdue invoices and delivers due callbacks until ctx ends,
+// then returns nil. It wakes every Config.PollInterval, and at once when
+// this engine records new callbacks. Errors are logged and retried on the
+// next round. Run several engines on one store to share the work.
+func (e *Engine) Run(ctx context.Context) error {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		case <-e.wake:
+		}
+		if _, err := e.Sweep(ctx); err != nil && ctx.Err() == nil {
+			e.cfg.Logger.ErrorContext(ctx, "sweep failed", "error", err)
+		}
+		if _, err := e.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+			e.cfg.Logger.ErrorContext(ctx, "delivery failed", "error", err)
+		}
+		timer.Reset(e.cfg.PollInterval)
+	}
+}
+
+// Deliveries returns the outbox records of one invoice (callbacks and
+// customer notices) with every attempt, oldest first.
+func (e *Engine) Deliveries(ctx context.Context, foreignID string) ([]*Delivery, error) {
+	inv, err := e.Get(ctx, foreignID)
+	if err != nil {
+		return nil, err
+	}
+	var all []*Delivery
+	q := DeliveryQuery{InvoiceID: inv.ID, Limit: 1000}
+	for {
+		page, err := e.cfg.Store.ListDeliveries(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("invoice %q: deliveries: %w", foreignID, err)
+		}
+		all = append(all, page...)
+		if len(page) < q.Limit {
+			return all, nil
+		}
+		q.After = page[len(page)-1].ID
+	}
+}
+
+// Delivery returns one outbox record with its attempts.
+func (e *Engine) Delivery(ctx context.Context, id uuid.UUID) (*Delivery, error) {
+	d, err := e.cfg.Store.GetDelivery(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("invoice: delivery %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// DeadDeliveries returns up to limit dead deliveries after the cursor
+// (uuid.Nil for the first page), in ID order.
+func (e *Engine) DeadDeliveries(ctx context.Context, after uuid.UUID, limit int) ([]*Delivery, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	ds, err := e.cfg.Store.ListDeliveries(ctx, DeliveryQuery{State: DeliveryDead, After: after, Limit: limit})
+	if err != nil {
+		return nil, fmt.Errorf("invoice: dead deliveries: %w", err)
+	}
+	return ds, nil
+}
+
+// Redeliver puts a dead (or delivered) delivery back in the outbox, due
+// now, keeping its ID (receivers dedupe on it) and its attempt log.
+func (e *Engine) Redeliver(ctx context.Context, id uuid.UUID) error {
+	if err := e.cfg.Store.RedeliverDelivery(ctx, id, e.now()); err != nil {
+		return fmt.Errorf("invoice: redeliver %s: %w", id, err)
+	}
+	e.signal()
+	return nil
+}
