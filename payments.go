@@ -217,6 +217,7 @@ func (ch *change) evaluate(newPart bool) {
 		case inv.Mode == ModeFillOrKill && received.IsPositive(),
 			inv.Mode == ModeGoodUntilExpired && received.GreaterThanOrEqual(inv.SenderAmount):
 			ch.enterProcessing()
+			ch.evaluate(false) // the funds may already be confirmed
 		case newPart && received.IsPositive():
 			_ = ch.apply(EventPartPaid)
 		}

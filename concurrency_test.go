@@ -1,0 +1,140 @@
+package invoice_test
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cryptoinvoice/invoice"
+	"github.com/cryptoinvoice/invoice/invoicetest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// 1,000 goroutines race cancel against the confirming transaction report on
+// 500 processing invoices: each invoice ends in exactly one final state,
+// with exactly the callbacks of that outcome.
+func TestConcurrentCancelAgainstConfirmation(t *testing.T) {
+	h := invoicetest.New(t)
+	const n = 500
+	for i := range n {
+		id := fmt.Sprintf("o-%d", i)
+		create(t, h, typ3(id))
+		report(t, h, id, "tx-"+id, "0.00166667", invoice.TxNotConfirmed)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	start := make(chan struct{})
+	for i := range n {
+		id := fmt.Sprintf("o-%d", i)
+		wg.Go(func() {
+			<-start
+			_, err := h.Engine.Cancel(ctx, id)
+			if err != nil && !errors.Is(err, invoice.ErrInvalidState) {
+				errs <- err
+			}
+		})
+		wg.Go(func() {
+			<-start
+			_, err := h.Engine.ReportTransaction(ctx, id, invoice.TransactionReport{
+				TxID: "tx-" + id, Currency: "BTC", Amount: dec("0.00166667"), Confirmations: 6, Status: invoice.TxConfirmed,
+			})
+			if err != nil {
+				errs <- err
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	_, err := h.Engine.DeliverDue(ctx)
+	require.NoError(t, err)
+	outcomes := map[invoice.Status]int{}
+	for i := range n {
+		id := fmt.Sprintf("o-%d", i)
+		inv, err := h.Engine.Get(ctx, id)
+		require.NoError(t, err)
+		require.True(t, inv.Status.IsFinal(), id)
+		outcomes[inv.Status]++
+		got := h.Merchant.Statuses(id)
+		switch inv.Status {
+		case confirmed:
+			assert.Equal(t, statuses(processing, confirmed), got, id)
+			assert.Empty(t, inv.RefundClaims, id)
+		case failed:
+			assert.Equal(t, invoice.ReasonCancelled, inv.Error, id)
+			assert.Equal(t, statuses(processing, failed), got, id)
+			require.Len(t, inv.RefundClaims, 1, "cancelled with funds: one refund claim")
+			assert.Len(t, h.Customers.Notices(id), 1, id)
+		}
+	}
+	assert.Equal(t, n, outcomes[confirmed]+outcomes[failed])
+	t.Logf("outcomes: %d confirmed, %d cancelled", outcomes[confirmed], outcomes[failed])
+}
+
+// Many engines on one store fail each overdue invoice exactly once.
+func TestConcurrentSweepsFailEachInvoiceOnce(t *testing.T) {
+	h := invoicetest.New(t)
+	for i := range 300 {
+		create(t, h, typ3(fmt.Sprintf("o-%d", i)))
+	}
+	h.Clock.Advance(time.Hour)
+	engines := make([]*invoice.Engine, 4)
+	for i := range engines {
+		cfg := h.Config
+		cfg.SweepBatch = 7
+		e, err := invoice.New(cfg)
+		require.NoError(t, err)
+		engines[i] = e
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	total := 0
+	for _, e := range engines {
+		wg.Go(func() {
+			n, err := e.Sweep(ctx)
+			assert.NoError(t, err)
+			mu.Lock()
+			total += n
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	_, err := h.Engine.DeliverDue(ctx)
+	require.NoError(t, err)
+	for i := range 300 {
+		assert.Equal(t, statuses(failed), h.Merchant.Statuses(fmt.Sprintf("o-%d", i)))
+	}
+	assert.Equal(t, 300, total)
+}
+
+// A new engine on the same store after a "crash" fails the invoices that
+// became overdue meanwhile and delivers the callbacks never delivered.
+func TestRestartFailsOverdueAndDeliversUndelivered(t *testing.T) {
+	h := invoicetest.New(t)
+	create(t, h, typ3("paid"))
+	report(t, h, "paid", "tx", "0.00166667", invoice.TxConfirmed)
+	create(t, h, typ3("unpaid"))
+	// The first engine dies here: nothing delivered, nothing swept.
+
+	h.Clock.Advance(2 * time.Hour)
+	merchant := invoicetest.NewNotifier()
+	cfg := h.Config
+	cfg.Notifier = merchant
+	restarted, err := invoice.New(cfg)
+	require.NoError(t, err)
+	n, err := restarted.Sweep(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	_, err = restarted.DeliverDue(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, statuses(processing, confirmed), merchant.Statuses("paid"))
+	assert.Equal(t, statuses(failed), merchant.Statuses("unpaid"))
+	assert.Empty(t, h.Merchant.Deliveries(), "the dead engine delivered nothing")
+}
