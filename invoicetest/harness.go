@@ -26,6 +26,16 @@ type Harness struct {
 // the test if the configuration is invalid.
 func New(tb testing.TB, opts ...func(*invoice.Config)) *Harness {
 	tb.Helper()
+	h, err := NewHarness(opts...)
+	if err != nil {
+		tb.Fatalf("invoicetest.New: %v", err)
+	}
+	return h
+}
+
+// NewHarness is New for code without a testing.TB (examples, programs): it
+// returns the configuration error instead of failing a test.
+func NewHarness(opts ...func(*invoice.Config)) (*Harness, error) {
 	h := &Harness{
 		Clock:     NewClock(Epoch),
 		Merchant:  NewNotifier(),
@@ -46,8 +56,8 @@ func New(tb testing.TB, opts ...func(*invoice.Config)) *Harness {
 	}
 	e, err := invoice.New(cfg)
 	if err != nil {
-		tb.Fatalf("invoicetest.New: %v", err)
+		return nil, err
 	}
 	h.Engine, h.Config, h.Store = e, cfg, cfg.Store
-	return h
+	return h, nil
 }
