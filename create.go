@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/mail"
 	"net/url"
 	"time"
@@ -121,8 +122,10 @@ func (e *Engine) CreateIn(ctx context.Context, store Store, req CreateRequest) (
 	if err != nil {
 		return nil, fmt.Errorf("invoice %q: create: %w", req.ForeignID, err)
 	}
-	e.cfg.Logger.InfoContext(ctx, "invoice created", "foreign_id", inv.ForeignID, "type", inv.Type.String(),
-		"status", inv.Status.String())
+	if e.cfg.Logger.Enabled(ctx, slog.LevelInfo) {
+		e.cfg.Logger.InfoContext(ctx, "invoice created", "foreign_id", inv.ForeignID, "type", inv.Type.String(),
+			"status", inv.Status.String())
+	}
 	return inv, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"time"
 
@@ -111,8 +112,10 @@ func (e *Engine) mutate(ctx context.Context, load func(context.Context) (*Invoic
 		if len(ch.outbox) > 0 {
 			e.signal()
 		}
-		e.cfg.Logger.DebugContext(ctx, "invoice updated", "foreign_id", inv.ForeignID,
-			"status", inv.Status.String(), "version", inv.Version, "outbox", len(ch.outbox))
+		if e.cfg.Logger.Enabled(ctx, slog.LevelDebug) {
+			e.cfg.Logger.DebugContext(ctx, "invoice updated", "foreign_id", inv.ForeignID,
+				"status", inv.Status.String(), "version", inv.Version, "outbox", len(ch.outbox))
+		}
 		return inv, opErr
 	}
 }

@@ -1,0 +1,149 @@
+package invoice_test
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/cryptoinvoice/invoice"
+	"github.com/cryptoinvoice/invoice/invoicetest"
+	"github.com/stretchr/testify/require"
+)
+
+// BenchmarkLifecycle: create → confirm currency → transaction seen →
+// confirmed, callbacks recorded in the outbox, on memstore. Target ≤ 10 µs.
+func BenchmarkLifecycle(b *testing.B) {
+	h := invoicetest.New(b)
+	amount := dec("0.00166667")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		id := fmt.Sprintf("o-%d", i)
+		if _, err := h.Engine.Create(ctx, invoice.CreateRequest{
+			ForeignID: id, Title: "t", Amount: dec("100"), Currency: "EUR",
+		}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := h.Engine.ConfirmPayment(ctx, id, invoice.Confirmation{Currency: "BTC", Email: "c@example.com"}); err != nil {
+			b.Fatal(err)
+		}
+		for _, st := range []invoice.TxStatus{invoice.TxNotConfirmed, invoice.TxConfirmed} {
+			if _, err := h.Engine.ReportTransaction(ctx, id, invoice.TransactionReport{
+				TxID: "tx", Currency: "BTC", Amount: amount, Status: st,
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkTransitionCheck: the transition-table lookup itself, accepted
+// and refused. Target: 0 allocations.
+func BenchmarkTransitionCheck(b *testing.B) {
+	b.Run("accepted", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := invoice.Transition(invoice.StatusProcessing, invoice.EventFundsConfirmed); !ok {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("refused", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := invoice.Transition(invoice.StatusConfirmed, invoice.EventCancel); ok {
+				b.Fatal("accepted")
+			}
+		}
+	})
+}
+
+// BenchmarkTransition: one whole operation through the engine: an accepted
+// cancel (read, transition, callback, store) and a refused one (read,
+// refusal, nothing stored).
+func BenchmarkTransition(b *testing.B) {
+	b.Run("accepted_cancel", func(b *testing.B) {
+		h := invoicetest.New(b)
+		ids := make([]string, b.N)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("o-%d", i)
+			if _, err := h.Engine.Create(ctx, invoice.CreateRequest{ForeignID: ids[i], Title: "t", Amount: dec("1"), Currency: "EUR"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			if _, err := h.Engine.Cancel(ctx, ids[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("refused_cancel", func(b *testing.B) {
+		h := invoicetest.New(b)
+		if _, err := h.Engine.Create(ctx, invoice.CreateRequest{ForeignID: "o", Title: "t", Amount: dec("1"), Currency: "EUR"}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := h.Engine.Cancel(ctx, "o"); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := h.Engine.Cancel(ctx, "o"); err == nil {
+				b.Fatal("accepted")
+			}
+		}
+	})
+}
+
+// BenchmarkSweep: 1,000 due among 1,000,000 open invoices; one op is the
+// sweep that fails the 1,000 (with their callbacks). Target ≤ 2 ms.
+func BenchmarkSweep(b *testing.B) {
+	const open, due = 1_000_000, 1_000
+	h := invoicetest.New(b, func(c *invoice.Config) { c.SweepBatch = due })
+	fill := func(prefix string, n int) {
+		for i := range n {
+			if _, err := h.Engine.Create(ctx, typ3(fmt.Sprintf("%s-%d", prefix, i))); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	// The open invoices are created "later", so their windows end after
+	// every due batch below.
+	h.Clock.Set(invoicetest.Epoch.Add(24 * time.Hour))
+	fill("open", open-due)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		h.Clock.Set(invoicetest.Epoch.Add(time.Duration(i) * time.Minute))
+		fill(fmt.Sprintf("due%d", i), due)
+		h.Clock.Advance(15 * time.Minute)
+		runtime.GC() // not the prefill's garbage
+		b.StartTimer()
+		n, err := h.Engine.Sweep(ctx)
+		if err != nil || n != due {
+			b.Fatalf("swept %d, %v", n, err)
+		}
+	}
+}
+
+// BenchmarkStoredInvoiceBytes reports the heap held per stored invoice
+// (a pending type-3 invoice on memstore). Target ≤ 1 KiB.
+func BenchmarkStoredInvoiceBytes(b *testing.B) {
+	const n = 100_000
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		h := invoicetest.New(b)
+		for i := range n {
+			_, err := h.Engine.Create(ctx, typ3(fmt.Sprintf("order-%07d", i)))
+			require.NoError(b, err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/invoice")
+		runtime.KeepAlive(h)
+	}
+}
