@@ -120,14 +120,18 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 // RefundNotice is what the customer is told when a refund claim is created:
 // the claim's token goes into the link the customer redeems it with.
 type RefundNotice struct {
-	ClaimID   uuid.UUID       `json:"claim_id"`
-	InvoiceID uuid.UUID       `json:"invoice_id"`
-	ForeignID string          `json:"foreign_id"`
-	Email     string          `json:"email"`
-	Amount    decimal.Decimal `json:"amount"`
-	Currency  string          `json:"currency"`
-	Reason    string          `json:"reason"`
-	Token     string          `json:"token"` // secret: redeem with Engine.RedeemRefundClaim
+	ClaimID   uuid.UUID `json:"claim_id"`
+	InvoiceID uuid.UUID `json:"invoice_id"`
+	ForeignID string    `json:"foreign_id"`
+	// Email is the customer's address; it may be empty when the customer
+	// never gave one (a pre-selected-currency invoice paid before its
+	// e-mail was confirmed): the host must then reach the customer another
+	// way. The claim itself is kept either way.
+	Email    string          `json:"email"`
+	Amount   decimal.Decimal `json:"amount"`
+	Currency string          `json:"currency"`
+	Reason   string          `json:"reason"`
+	Token    string          `json:"token"` // secret: redeem with Engine.RedeemRefundClaim
 }
 
 // Notifier delivers callbacks to the merchant (package webhook has one that

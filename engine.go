@@ -77,9 +77,11 @@ type change struct {
 // result with its outbox records in one atomic store operation, retrying
 // from a fresh read when another writer got there first. Overdue deadlines
 // are applied before fn, so the outcome does not depend on when the sweep
-// last ran. If fn returns an error, the changes made before it (such as
-// that expiry) are still stored, and the error is returned.
+// last ran. If fn returns an error, nothing fn did is stored; an expiry
+// found on the way still is (it happened regardless), and the error is
+// returned with a nil invoice.
 func (e *Engine) mutate(ctx context.Context, load func(context.Context) (*Invoice, error), fn func(*change) error) (*Invoice, error) {
+	var opErr error
 	for attempt := 0; ; attempt++ {
 		inv, err := load(ctx)
 		if err != nil {
@@ -87,15 +89,26 @@ func (e *Engine) mutate(ctx context.Context, load func(context.Context) (*Invoic
 		}
 		ch := &change{e: e, inv: inv, now: e.now()}
 		ch.expireIfDue()
-		var opErr error
 		if fn != nil {
-			opErr = fn(ch)
+			expired := ch.changed
+			if opErr = fn(ch); opErr != nil {
+				if !expired {
+					return nil, opErr
+				}
+				// Store the expiry alone: start over without fn.
+				fn = nil
+				attempt--
+				continue
+			}
 		}
 		if ch.err != nil {
 			return nil, ch.err
 		}
 		if !ch.changed {
-			return inv, opErr
+			if opErr != nil {
+				return nil, opErr
+			}
+			return inv, nil
 		}
 		inv.UpdatedAt = ch.now
 		if inv.Status.IsFinal() {
@@ -116,7 +129,10 @@ func (e *Engine) mutate(ctx context.Context, load func(context.Context) (*Invoic
 			e.cfg.Logger.DebugContext(ctx, "invoice updated", "foreign_id", inv.ForeignID,
 				"status", inv.Status.String(), "version", inv.Version, "outbox", len(ch.outbox))
 		}
-		return inv, opErr
+		if opErr != nil {
+			return nil, opErr
+		}
+		return inv, nil
 	}
 }
 

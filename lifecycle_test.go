@@ -556,3 +556,27 @@ func TestGetAndList(t *testing.T) {
 	_, err = h.Engine.Get(ctx, "zzz")
 	assert.True(t, errors.Is(err, invoice.ErrNotFound))
 }
+
+func TestRefusedOperationOnOverdueInvoiceStoresOnlyTheExpiry(t *testing.T) {
+	h := invoicetest.New(t)
+	create(t, h, typ3("o-1"))
+	h.Clock.Advance(time.Hour)
+	inv, err := h.Engine.Cancel(ctx, "o-1")
+	assert.Nil(t, inv)
+	assert.ErrorIs(t, err, invoice.ErrInvalidState, "the timer ran out first")
+	got, err := h.Engine.Get(ctx, "o-1")
+	require.NoError(t, err)
+	assert.Equal(t, failed, got.Status)
+	assert.Equal(t, invoice.ReasonNotPaid, got.Error)
+	assert.Equal(t, statuses(failed), deliver(t, h, "o-1"))
+}
+
+func TestInstallmentsWithinToleranceConfirm(t *testing.T) {
+	h := invoicetest.New(t, func(c *invoice.Config) { c.UnderpaymentTolerancePercent = dec("1") })
+	req := typ3("o-1")
+	req.Mode = invoice.ModeGoodUntilExpired
+	create(t, h, req)
+	report(t, h, "o-1", "p1", "0.001", invoice.TxConfirmed)
+	inv := report(t, h, "o-1", "p2", "0.00066", invoice.TxConfirmed) // 0.00166 ≥ 0.00166667 × 0.99
+	assert.Equal(t, confirmed, inv.Status)
+}

@@ -215,7 +215,7 @@ func (ch *change) evaluate(newPart bool) {
 		received := inv.ReceivedAmount()
 		switch {
 		case inv.Mode == ModeFillOrKill && received.IsPositive(),
-			inv.Mode == ModeGoodUntilExpired && received.GreaterThanOrEqual(inv.SenderAmount):
+			inv.Mode == ModeGoodUntilExpired && ch.covers(received):
 			ch.enterProcessing()
 			ch.evaluate(false) // the funds may already be confirmed
 		case newPart && received.IsPositive():
@@ -225,7 +225,7 @@ func (ch *change) evaluate(newPart bool) {
 		received := inv.ReceivedAmount()
 		justified := received.IsPositive()
 		if inv.Mode == ModeGoodUntilExpired {
-			justified = received.GreaterThanOrEqual(inv.SenderAmount)
+			justified = ch.covers(received)
 		}
 		if !justified {
 			ch.revert(received)
@@ -241,13 +241,19 @@ func (ch *change) evaluate(newPart bool) {
 			}
 			confirmed = confirmed.Add(t.Amount)
 		}
-		if confirmed.GreaterThanOrEqual(inv.SenderAmount.Mul(ch.e.minReceived)) {
+		if ch.covers(confirmed) {
 			_ = ch.apply(EventFundsConfirmed)
 		} else {
 			_ = ch.apply(EventUnderpaid)
 		}
 		ch.settleRefunds()
 	}
+}
+
+// covers reports whether total pays the invoice: at least the payment
+// amount less the underpayment tolerance.
+func (ch *change) covers(total decimal.Decimal) bool {
+	return total.GreaterThanOrEqual(ch.inv.SenderAmount.Mul(ch.e.minReceived))
 }
 
 // enterProcessing moves the invoice to processing; for currencies whose
