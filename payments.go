@@ -26,50 +26,36 @@ type Confirmation struct {
 // would not complete the invoice (no currency, or no e-mail when none is
 // known) is refused with a *ValidationError naming the missing field.
 func (e *Engine) ConfirmPayment(ctx context.Context, foreignID string, c Confirmation) (*Invoice, error) {
-	current, err := e.byForeignID(foreignID)(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := e.validateConfirmation(current, c); err != nil {
-		return nil, err
-	}
-	// Fetch what needs I/O before the atomic change: the rate and the
-	// deposit address. If the invoice changes meanwhile, the change below
-	// re-checks everything.
-	var fixed *Invoice
-	if current.Status == StatusCreated && current.SenderCurrency == "" && c.Currency != "" {
-		var q Quote
-		if current.Type == TypeTimer {
-			q, _ = current.Quote(c.Currency)
-		} else {
-			if q, err = e.fixQuote(ctx, current.Amount, current.Currency, c.Currency); err != nil {
-				return nil, fmt.Errorf("invoice %q: confirm: %w", foreignID, err)
-			}
-		}
-		fixed = current.Clone()
-		if err := e.fixPayment(ctx, fixed, q, e.now()); err != nil {
-			return nil, err
-		}
-	}
 	return e.mutate(ctx, e.byForeignID(foreignID), func(ch *change) error {
 		inv := ch.inv
 		if inv.Status != StatusCreated {
 			return &TransitionError{ForeignID: inv.ForeignID, Status: inv.Status, Event: EventConfirm}
 		}
-		if inv.SenderCurrency == "" && fixed != nil {
-			inv.SenderCurrency, inv.Rate, inv.SenderAmount = fixed.SenderCurrency, fixed.Rate, fixed.SenderAmount
-			inv.Deposit = fixed.Deposit
+		if err := e.validateConfirmation(inv, c); err != nil {
+			return err
+		}
+		if inv.SenderCurrency == "" {
+			// The rate source and the address source are asked inside the
+			// change: no store lock is held, and if another writer wins the
+			// race the change is redone (and they are asked again).
+			q, ok := inv.Quote(c.Currency)
 			if inv.Type == TypeNoTimer {
-				ch.e.startPaymentWindow(inv, ch.now)
+				var err error
+				if q, err = e.fixQuote(ctx, inv.Amount, inv.Currency, c.Currency); err != nil {
+					return fmt.Errorf("invoice %q: confirm: %w", foreignID, err)
+				}
+			} else if !ok {
+				return fmt.Errorf("invoice %q: confirm: no quote for %s: %w", foreignID, c.Currency, ErrRate)
 			}
-			ch.touch()
+			if err := e.fixPayment(ctx, inv, q, ch.now); err != nil {
+				return err
+			}
+			if inv.Type == TypeNoTimer {
+				e.startPaymentWindow(inv, ch.now)
+			}
 		}
-		if inv.Email == "" && c.Email != "" {
+		if inv.Email == "" {
 			inv.Email = c.Email
-			ch.touch()
-		}
-		if inv.SenderCurrency == "" || inv.Email == "" {
-			return nil
 		}
 		return ch.apply(EventConfirm)
 	})
