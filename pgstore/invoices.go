@@ -1,0 +1,299 @@
+package pgstore
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	invoice "github.com/cryptoinvoice/invoice"
+)
+
+// invoiceArgs returns the arguments $1..$28 of createInvoice and
+// updateInvoice for inv.
+func invoiceArgs(inv *invoice.Invoice) ([]any, error) {
+	typ, err := columnEnum("type", inv.Type)
+	if err != nil {
+		return nil, err
+	}
+	mode, err := columnEnum("payment_mode", inv.Mode)
+	if err != nil {
+		return nil, err
+	}
+	status, err := columnEnum("status", inv.Status)
+	if err != nil {
+		return nil, err
+	}
+	quotes, err := encodeList(inv.Quotes, toJQuote)
+	if err != nil {
+		return nil, err
+	}
+	txs, err := encodeList(inv.Transactions, toJTransaction)
+	if err != nil {
+		return nil, err
+	}
+	claims, err := encodeList(inv.RefundClaims, toJRefundClaim)
+	if err != nil {
+		return nil, err
+	}
+	// The sweep key: the deadline, none when final or without deadline.
+	var sweepAt any
+	if !inv.Status.IsFinal() {
+		sweepAt = tsArg(inv.Deadline)
+	}
+	return []any{
+		inv.ID, inv.ForeignID, inv.EndUserReference, typ, mode, inv.Title, inv.Description,
+		exactString(inv.Amount), inv.Currency, inv.SenderCurrency, exactString(inv.SenderAmount),
+		exactString(inv.Rate), quotes,
+		tsArg(inv.FixedAt), tsArg(inv.ExpiresAt), inv.Deposit.Address, inv.Deposit.Tag, inv.Email,
+		inv.URLSuccess, inv.URLFailed, status, inv.Error, txs, claims,
+		tsArg(inv.Deadline), tsArg(inv.CreatedAt), tsArg(inv.UpdatedAt), sweepAt,
+	}, nil
+}
+
+// scanInvoice reads one row of invoiceColumns.
+func scanInvoice(row pgx.Row) (*invoice.Invoice, error) {
+	var (
+		inv                                        invoice.Invoice
+		typ, mode, status                          string
+		amount, senderAmount, rate                 string
+		quotes, txs, claims                        []byte
+		fixedAt, expiresAt, deadline, created, upd *time.Time
+	)
+	err := row.Scan(&inv.ID, &inv.Number, &inv.ForeignID, &inv.EndUserReference, &typ, &mode, &inv.Title,
+		&inv.Description, &amount, &inv.Currency, &inv.SenderCurrency, &senderAmount, &rate, &quotes,
+		&fixedAt, &expiresAt, &inv.Deposit.Address, &inv.Deposit.Tag, &inv.Email, &inv.URLSuccess,
+		&inv.URLFailed, &status, &inv.Error, &txs, &claims, &deadline, &created, &upd, &inv.Version)
+	if err != nil {
+		return nil, err
+	}
+	if err := inv.Type.UnmarshalText([]byte(typ)); err != nil {
+		return nil, err
+	}
+	if inv.Mode, err = invoice.ParsePaymentMode(mode); err != nil {
+		return nil, err
+	}
+	if inv.Status, err = invoice.ParseStatus(status); err != nil {
+		return nil, err
+	}
+	if inv.Amount, err = parseDecimal(amount); err != nil {
+		return nil, err
+	}
+	if inv.SenderAmount, err = parseDecimal(senderAmount); err != nil {
+		return nil, err
+	}
+	if inv.Rate, err = parseDecimal(rate); err != nil {
+		return nil, err
+	}
+	if inv.Quotes, err = decodeList(quotes, fromJQuote); err != nil {
+		return nil, err
+	}
+	if inv.Transactions, err = decodeList(txs, fromJTransaction); err != nil {
+		return nil, err
+	}
+	if inv.RefundClaims, err = decodeList(claims, fromJRefundClaim); err != nil {
+		return nil, err
+	}
+	inv.FixedAt, inv.ExpiresAt, inv.Deadline = fromTS(fixedAt), fromTS(expiresAt), fromTS(deadline)
+	inv.CreatedAt, inv.UpdatedAt = fromTS(created), fromTS(upd)
+	return &inv, nil
+}
+
+// CreateInvoice stores inv with Version 1 and the next invoice number
+// (from an identity column), and sets inv.Version and inv.Number. A taken
+// ForeignID yields an error matching invoice.ErrDuplicate and stores
+// nothing (ON CONFLICT DO NOTHING: it does not abort a host transaction);
+// a taken ID is an error too. The sweep key is inv.Deadline unless the
+// status is final.
+func (s *Store) CreateInvoice(ctx context.Context, inv *invoice.Invoice) error {
+	if inv == nil {
+		return errors.New("pgstore: create invoice: nil invoice")
+	}
+	args, err := invoiceArgs(inv)
+	if err != nil {
+		return err
+	}
+	var number int64
+	err = s.run(ctx, "create invoice", func(ctx context.Context) error {
+		err := s.db.QueryRow(ctx, s.sql.createInvoice, args...).Scan(&number)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("foreign_id %q: %w", inv.ForeignID, invoice.ErrDuplicate)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	inv.Number, inv.Version = number, 1
+	return nil
+}
+
+// GetInvoice returns the invoice with the given ID, or an error matching
+// invoice.ErrNotFound.
+func (s *Store) GetInvoice(ctx context.Context, id uuid.UUID) (*invoice.Invoice, error) {
+	return s.getOne(ctx, "get invoice", s.sql.getInvoice, id)
+}
+
+// GetInvoiceByForeignID returns the invoice with the given foreign_id, or
+// an error matching invoice.ErrNotFound.
+func (s *Store) GetInvoiceByForeignID(ctx context.Context, foreignID string) (*invoice.Invoice, error) {
+	return s.getOne(ctx, "get invoice by foreign_id", s.sql.getInvoiceByForeign, foreignID)
+}
+
+func (s *Store) getOne(ctx context.Context, what, query string, key any) (*invoice.Invoice, error) {
+	var inv *invoice.Invoice
+	err := s.run(ctx, what, func(ctx context.Context) error {
+		var err error
+		inv, err = scanInvoice(s.db.QueryRow(ctx, query, key))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%v: %w", key, invoice.ErrNotFound)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// ListInvoices returns up to q.Limit invoices in ascending ID order after
+// q.After, of status q.Status when it is non-zero. A Limit of zero or less
+// returns nothing.
+func (s *Store) ListInvoices(ctx context.Context, q invoice.ListQuery) ([]*invoice.Invoice, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if q.Limit <= 0 {
+		return nil, nil
+	}
+	query, args := s.sql.listInvoices, []any{q.After, q.Limit}
+	if q.Status != 0 {
+		status, err := columnEnum("status", q.Status)
+		if err != nil {
+			return nil, err
+		}
+		query, args = s.sql.listInvoicesStatus, append(args, status)
+	}
+	var out []*invoice.Invoice
+	err := s.run(ctx, "list invoices", func(ctx context.Context) error {
+		out = out[:0]
+		rows, err := s.db.Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			inv, err := scanInvoice(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, inv)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateInvoice replaces the stored invoice with inv and appends outbox to
+// the outbox in one statement (one transaction), if the stored Version
+// still equals inv.Version (UPDATE … WHERE id = $1 AND version = $2); it
+// then sets inv.Version to the stored Version+1. Otherwise nothing changes
+// and the error matches invoice.ErrConflict, or invoice.ErrNotFound when
+// there is no such invoice. A ForeignID changed to one another invoice has
+// yields invoice.ErrDuplicate.
+//
+// Outbox records must belong to inv (a zero InvoiceID is taken as inv.ID)
+// and have IDs not stored before. The sweep key becomes inv.Deadline (none
+// when zero or when the status is final), releasing any sweep lease.
+func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox []*invoice.Delivery) error {
+	if inv == nil {
+		return errors.New("pgstore: update invoice: nil invoice")
+	}
+	args, err := invoiceArgs(inv)
+	if err != nil {
+		return err
+	}
+	args = append(args, inv.Version)
+	query := s.sql.updateInvoice
+	if len(outbox) > 0 {
+		arrays, err := outboxArrays(inv.ID, outbox)
+		if err != nil {
+			return err
+		}
+		query = s.sql.updateInvoiceOutbox
+		args = append(args, arrays...)
+	}
+	var (
+		version *int64
+		exists  bool
+	)
+	err = s.run(ctx, "update invoice", func(ctx context.Context) error {
+		return s.db.QueryRow(ctx, query, args...).Scan(&version, &exists)
+	})
+	switch {
+	case err != nil:
+		return err
+	case version != nil:
+		inv.Version = *version
+		return nil
+	case !exists:
+		return fmt.Errorf("pgstore: update invoice %s: %w", inv.ID, invoice.ErrNotFound)
+	}
+	return fmt.Errorf("pgstore: update invoice %q: version %d is not the stored one: %w",
+		inv.ForeignID, inv.Version, invoice.ErrConflict)
+}
+
+// ClaimDueInvoices returns the IDs of up to limit invoices whose sweep key
+// (deadline, or the end of an earlier claim's lease) is at or before now,
+// earliest first, and holds them until now+lease or their next update.
+// Rows are locked with FOR UPDATE SKIP LOCKED, so concurrent claims from
+// several engines never wait for each other nor return the same invoice.
+func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]uuid.UUID, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	type due struct {
+		id     uuid.UUID
+		at     time.Time
+		number int64
+	}
+	var claimed []due
+	err := s.run(ctx, "claim due invoices", func(ctx context.Context) error {
+		claimed = claimed[:0]
+		rows, err := s.db.Query(ctx, s.sql.claimDueInvoices, now.UTC(), now.Add(lease).UTC(), limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d due
+			if err := rows.Scan(&d.id, &d.at, &d.number); err != nil {
+				return err
+			}
+			claimed = append(claimed, d)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(claimed, func(a, b due) int {
+		return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.number, b.number))
+	})
+	ids := make([]uuid.UUID, len(claimed))
+	for i, d := range claimed {
+		ids[i] = d.id
+	}
+	return ids, nil
+}

@@ -1,0 +1,182 @@
+package pgstore
+
+import (
+	"fmt"
+	"strings"
+)
+
+// statements are the Store's SQL texts with the schema filled in, built
+// once by New.
+type statements struct {
+	createInvoice       string
+	getInvoice          string
+	getInvoiceByForeign string
+	listInvoices        string
+	listInvoicesStatus  string
+	updateInvoice       string
+	updateInvoiceOutbox string
+	claimDueInvoices    string
+
+	claimDeliveries    string
+	ackDelivery        string
+	rescheduleDelivery string
+	getDelivery        string
+	listDeliveries     [4]string // by (invoice filter, state filter)
+	redeliverDelivery  string
+}
+
+// invoiceColumns is the select list scanned by scanInvoice.
+const invoiceColumns = `id, number, foreign_id, end_user_reference, type, payment_mode, title, description,
+	amount::text, currency, sender_currency, sender_amount::text, rate::text, quotes,
+	fixed_at, expires_at, deposit_address, deposit_tag, email, url_success, url_failed,
+	status, error, transactions, refund_claims, deadline, created_at, updated_at, version`
+
+// deliveryColumns is the select list scanned by scanDelivery.
+const deliveryColumns = `id, invoice_id, channel, seq, callback, notice, state, created_at,
+	next_attempt_at, attempts, lease_id, lease_until`
+
+func prefixed(prefix, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = prefix + "." + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func buildStatements(schema string) *statements {
+	r := strings.NewReplacer("{schema}", schema, "{invoiceColumns}", invoiceColumns,
+		"{deliveryColumns}", deliveryColumns, "{dColumns}", prefixed("d", deliveryColumns))
+	st := &statements{
+		// $1..$28 in the order of invoiceArgs; a taken foreign_id inserts
+		// nothing and returns no row (so a host transaction is not aborted).
+		createInvoice: r.Replace(`INSERT INTO {schema}.invoices (
+	id, foreign_id, end_user_reference, type, payment_mode, title, description,
+	amount, currency, sender_currency, sender_amount, rate, quotes,
+	fixed_at, expires_at, deposit_address, deposit_tag, email, url_success, url_failed,
+	status, error, transactions, refund_claims, deadline, created_at, updated_at, sweep_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::numeric, $9, $10, $11::text::numeric, $12::text::numeric, $13,
+	$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, 1)
+ON CONFLICT (foreign_id) DO NOTHING
+RETURNING number`),
+
+		getInvoice:          r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE id = $1`),
+		getInvoiceByForeign: r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE foreign_id = $1`),
+		listInvoices:        r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE id > $1 ORDER BY id LIMIT $2`),
+		listInvoicesStatus:  r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE status = $3 AND id > $1 ORDER BY id LIMIT $2`),
+
+		// $1..$28 as createInvoice, then $29 the expected version. One
+		// statement, so one implicit transaction: the invoice row and the
+		// outbox rows commit together or not at all. The EXISTS sees the
+		// statement's snapshot and tells a conflict from a missing row.
+		updateInvoice: r.Replace(`WITH upd AS (
+	UPDATE {schema}.invoices SET
+		foreign_id = $2, end_user_reference = $3, type = $4, payment_mode = $5, title = $6, description = $7,
+		amount = $8::text::numeric, currency = $9, sender_currency = $10, sender_amount = $11::text::numeric,
+		rate = $12::text::numeric, quotes = $13, fixed_at = $14, expires_at = $15, deposit_address = $16,
+		deposit_tag = $17, email = $18, url_success = $19, url_failed = $20, status = $21, error = $22,
+		transactions = $23, refund_claims = $24, deadline = $25, created_at = $26, updated_at = $27,
+		sweep_at = $28, version = version + 1
+	WHERE id = $1 AND version = $29
+	RETURNING version)
+SELECT (SELECT version FROM upd), EXISTS (SELECT 1 FROM {schema}.invoices WHERE id = $1)`),
+
+		// As updateInvoice, plus the outbox rows as arrays $30..$41,
+		// inserted only when the update happened.
+		updateInvoiceOutbox: r.Replace(`WITH upd AS (
+	UPDATE {schema}.invoices SET
+		foreign_id = $2, end_user_reference = $3, type = $4, payment_mode = $5, title = $6, description = $7,
+		amount = $8::text::numeric, currency = $9, sender_currency = $10, sender_amount = $11::text::numeric,
+		rate = $12::text::numeric, quotes = $13, fixed_at = $14, expires_at = $15, deposit_address = $16,
+		deposit_tag = $17, email = $18, url_success = $19, url_failed = $20, status = $21, error = $22,
+		transactions = $23, refund_claims = $24, deadline = $25, created_at = $26, updated_at = $27,
+		sweep_at = $28, version = version + 1
+	WHERE id = $1 AND version = $29
+	RETURNING id, version),
+ins AS (
+	INSERT INTO {schema}.deliveries (id, invoice_id, channel, seq, callback, notice, state, created_at,
+		next_attempt_at, attempts, lease_id, lease_until, ready_at)
+	SELECT o.id, upd.id, o.channel, o.seq, o.callback, o.notice, o.state, o.created_at,
+		o.next_attempt_at, o.attempts, o.lease_id, o.lease_until, GREATEST(o.next_attempt_at, o.lease_until)
+	FROM upd CROSS JOIN unnest($30::uuid[], $31::text[], $32::int8[], $33::jsonb[], $34::jsonb[], $35::text[],
+		$36::timestamptz[], $37::timestamptz[], $38::jsonb[], $39::uuid[], $40::timestamptz[])
+		AS o(id, channel, seq, callback, notice, state, created_at, next_attempt_at, attempts, lease_id, lease_until)
+	RETURNING 1)
+SELECT (SELECT version FROM upd), EXISTS (SELECT 1 FROM {schema}.invoices WHERE id = $1)`),
+
+		// $1 now, $2 now+lease, $3 limit. SKIP LOCKED: concurrent claims
+		// never wait for each other and never return the same invoice.
+		claimDueInvoices: r.Replace(`WITH due AS MATERIALIZED (
+	SELECT id, sweep_at, number FROM {schema}.invoices
+	WHERE sweep_at IS NOT NULL AND sweep_at <= $1
+	ORDER BY sweep_at, number
+	LIMIT $3
+	FOR UPDATE SKIP LOCKED)
+UPDATE {schema}.invoices i SET sweep_at = $2
+FROM due WHERE i.id = due.id
+RETURNING i.id, due.sweep_at, due.number`),
+
+		// $1 now, $2 now+lease, $3 limit. A candidate is a claimable
+		// pending delivery with no pending delivery before it in its
+		// invoice and channel; a leased head stays pending, so it keeps
+		// blocking the deliveries behind it. The lease condition is on the
+		// locked row itself, so a row whose lease a concurrent claim has
+		// just committed fails the recheck PostgreSQL does after locking.
+		claimDeliveries: r.Replace(`WITH c AS MATERIALIZED (
+	SELECT d.id, d.ready_at FROM {schema}.deliveries d
+	WHERE d.state = 'pending' AND d.ready_at <= $1
+		AND NOT EXISTS (
+			SELECT 1 FROM {schema}.deliveries p
+			WHERE p.invoice_id = d.invoice_id AND p.channel = d.channel AND p.state = 'pending'
+				AND (p.seq, p.id) < (d.seq, d.id))
+	ORDER BY d.ready_at, d.seq, d.id
+	LIMIT $3
+	FOR UPDATE OF d SKIP LOCKED)
+UPDATE {schema}.deliveries d SET lease_id = gen_random_uuid(), lease_until = $2, ready_at = $2
+FROM c WHERE d.id = c.id
+RETURNING {dColumns}, c.ready_at`),
+
+		// $1 id, $2 lease, $3 attempt.
+		ackDelivery: r.Replace(`WITH u AS (
+	UPDATE {schema}.deliveries SET state = 'delivered', attempts = attempts || jsonb_build_array($3::jsonb),
+		lease_id = NULL, lease_until = NULL, ready_at = next_attempt_at
+	WHERE id = $1 AND lease_id = $2 AND state = 'pending'
+	RETURNING 1)
+SELECT EXISTS (SELECT 1 FROM u), EXISTS (SELECT 1 FROM {schema}.deliveries WHERE id = $1)`),
+
+		// $1 id, $2 lease, $3 attempt, $4 next, $5 dead.
+		rescheduleDelivery: r.Replace(`WITH u AS (
+	UPDATE {schema}.deliveries SET attempts = attempts || jsonb_build_array($3::jsonb),
+		lease_id = NULL, lease_until = NULL,
+		state = CASE WHEN $5::bool THEN 'dead' ELSE 'pending' END,
+		next_attempt_at = CASE WHEN $5::bool THEN next_attempt_at ELSE $4::timestamptz END,
+		ready_at = CASE WHEN $5::bool THEN next_attempt_at ELSE $4::timestamptz END
+	WHERE id = $1 AND lease_id = $2 AND state = 'pending'
+	RETURNING 1)
+SELECT EXISTS (SELECT 1 FROM u), EXISTS (SELECT 1 FROM {schema}.deliveries WHERE id = $1)`),
+
+		getDelivery: r.Replace(`SELECT {deliveryColumns} FROM {schema}.deliveries WHERE id = $1`),
+
+		// $1 id, $2 now. A pending delivery is left as it is.
+		redeliverDelivery: r.Replace(`WITH u AS (
+	UPDATE {schema}.deliveries SET state = 'pending', next_attempt_at = $2, ready_at = $2,
+		lease_id = NULL, lease_until = NULL
+	WHERE id = $1 AND state <> 'pending'
+	RETURNING 1)
+SELECT EXISTS (SELECT 1 FROM {schema}.deliveries WHERE id = $1)`),
+	}
+	// $1 after, $2 limit, then the filters in use (invoice, state), so
+	// each variant gets its own plan and index.
+	for i := range st.listDeliveries {
+		where, n := "id > $1", 2
+		if i&1 != 0 {
+			n++
+			where += fmt.Sprintf(" AND invoice_id = $%d", n)
+		}
+		if i&2 != 0 {
+			n++
+			where += fmt.Sprintf(" AND state = $%d", n)
+		}
+		st.listDeliveries[i] = r.Replace(`SELECT {deliveryColumns} FROM {schema}.deliveries WHERE ` + where + ` ORDER BY id LIMIT $2`)
+	}
+	return st
+}
