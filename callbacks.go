@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -67,7 +68,7 @@ type CallbackTransaction struct {
 	TxID            string `json:"txid"`
 	Confirmations   int64  `json:"confirmations,string"`
 	// Status is this library's addition: the transaction's own status.
-	Status TxStatus `json:"status"`
+	Status TxStatus `json:"status,omitempty"`
 }
 
 // CallbackFee is one entry of the callback's "fees". The engine charges no
@@ -316,4 +317,35 @@ func unixOrZero(t time.Time) int64 {
 		return 0
 	}
 	return t.Unix()
+}
+
+// UnmarshalJSON decodes a callback transaction, accepting "confirmations"
+// as the wire format's string or as a bare number.
+func (t *CallbackTransaction) UnmarshalJSON(b []byte) error {
+	type plain CallbackTransaction
+	var raw struct {
+		plain
+		Confirmations json.RawMessage `json:"confirmations"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*t = CallbackTransaction(raw.plain)
+	c := raw.Confirmations
+	if len(c) == 0 || string(c) == "null" {
+		return nil
+	}
+	if c[0] == '"' {
+		var s string
+		if err := json.Unmarshal(c, &s); err != nil {
+			return err
+		}
+		c = []byte(s)
+	}
+	n, err := strconv.ParseInt(string(c), 10, 64)
+	if err != nil {
+		return fmt.Errorf("invoice: bad confirmations %s: %w", raw.Confirmations, err)
+	}
+	t.Confirmations = n
+	return nil
 }

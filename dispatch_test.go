@@ -169,3 +169,16 @@ func TestAmountKeepsDigitsBeyondEight(t *testing.T) {
 	assert.Equal(t, "12.5", a.String())
 	assert.Error(t, json.Unmarshal([]byte(`"x"`), &a))
 }
+
+func TestCallbackTransactionAcceptsNumericConfirmations(t *testing.T) {
+	var tx invoice.CallbackTransaction
+	require.NoError(t, json.Unmarshal([]byte(`{"id":1,"txid":"a","amount":"1.5","confirmations":3}`), &tx))
+	assert.Equal(t, int64(3), tx.Confirmations)
+	require.NoError(t, json.Unmarshal([]byte(`{"id":1,"txid":"a","amount":"1.5","confirmations":"4"}`), &tx))
+	assert.Equal(t, int64(4), tx.Confirmations)
+	assert.Equal(t, "a", tx.TxID)
+	assert.Error(t, json.Unmarshal([]byte(`{"confirmations":"x"}`), &tx))
+	b, err := json.Marshal(tx)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"confirmations":"4"`)
+}
