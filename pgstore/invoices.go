@@ -253,7 +253,7 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 
 // ClaimDueInvoices returns the IDs of up to limit invoices whose sweep key
 // (deadline, or the end of an earlier claim's lease) is at or before now,
-// earliest first, and holds them until now+lease or their next update.
+// earliest first (ties by deadline, then number), and holds them until now+lease or their next update.
 // Rows are locked with FOR UPDATE SKIP LOCKED, so concurrent claims from
 // several engines never wait for each other nor return the same invoice.
 func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]uuid.UUID, error) {
@@ -264,9 +264,10 @@ func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.
 		return nil, nil
 	}
 	type due struct {
-		id     uuid.UUID
-		at     time.Time
-		number int64
+		id       uuid.UUID
+		at       time.Time
+		deadline time.Time
+		number   int64
 	}
 	var claimed []due
 	err := s.run(ctx, "claim due invoices", func(ctx context.Context) error {
@@ -278,7 +279,7 @@ func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.
 		defer rows.Close()
 		for rows.Next() {
 			var d due
-			if err := rows.Scan(&d.id, &d.at, &d.number); err != nil {
+			if err := rows.Scan(&d.id, &d.at, &d.deadline, &d.number); err != nil {
 				return err
 			}
 			claimed = append(claimed, d)
@@ -289,7 +290,7 @@ func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.
 		return nil, err
 	}
 	slices.SortFunc(claimed, func(a, b due) int {
-		return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.number, b.number))
+		return cmp.Or(a.at.Compare(b.at), a.deadline.Compare(b.deadline), cmp.Compare(a.number, b.number))
 	})
 	ids := make([]uuid.UUID, len(claimed))
 	for i, d := range claimed {

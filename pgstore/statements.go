@@ -106,14 +106,14 @@ SELECT (SELECT version FROM upd), EXISTS (SELECT 1 FROM {schema}.invoices WHERE 
 		// $1 now, $2 now+lease, $3 limit. SKIP LOCKED: concurrent claims
 		// never wait for each other and never return the same invoice.
 		claimDueInvoices: r.Replace(`WITH due AS MATERIALIZED (
-	SELECT id, sweep_at, number FROM {schema}.invoices
+	SELECT id, sweep_at, deadline, number FROM {schema}.invoices
 	WHERE sweep_at IS NOT NULL AND sweep_at <= $1
-	ORDER BY sweep_at, number
+	ORDER BY sweep_at, deadline, number
 	LIMIT $3
 	FOR UPDATE SKIP LOCKED)
 UPDATE {schema}.invoices i SET sweep_at = $2
 FROM due WHERE i.id = due.id
-RETURNING i.id, due.sweep_at, due.number`),
+RETURNING i.id, due.sweep_at, due.deadline, due.number`),
 
 		// $1 now, $2 now+lease, $3 limit. A candidate is a claimable
 		// pending delivery with no pending delivery before it in its

@@ -263,8 +263,8 @@ func TestClaimDueInvoices(t *testing.T) {
 	// Expired leases are claimable again.
 	ids, err = s.ClaimDueInvoices(bg(), now.Add(time.Minute), time.Minute, 10)
 	require.NoError(t, err)
-	require.Equal(t, []uuid.UUID{invs[0].ID, invs[1].ID, invs[2].ID, invs[3].ID, invs[4].ID}, ids,
-		"invs[0] by its deadline, the others by the end of their leases (all equal), then number")
+	require.Equal(t, []uuid.UUID{invs[4].ID, invs[3].ID, invs[2].ID, invs[1].ID, invs[0].ID}, ids,
+		"sweep keys all equal (invs[0]'s deadline, the others' lease ends): by deadline")
 
 	// Final invoices leave the sweep.
 	cur, err = s.GetInvoice(bg(), invs[1].ID)

@@ -44,7 +44,7 @@ CREATE TABLE {schema}.invoices (
 );
 
 -- The sweep: due invoices in sweep order, never touching the rest.
-CREATE INDEX invoices_sweep_idx ON {schema}.invoices (sweep_at, number) WHERE sweep_at IS NOT NULL;
+CREATE INDEX invoices_sweep_idx ON {schema}.invoices (sweep_at, deadline, number) WHERE sweep_at IS NOT NULL;
 -- ListInvoices with a status filter.
 CREATE INDEX invoices_status_idx ON {schema}.invoices (status, id);
 
