@@ -1,0 +1,543 @@
+package pgstore_test
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	invoice "github.com/cryptoinvoice/invoice"
+	"github.com/cryptoinvoice/invoice/invoicetest"
+	"github.com/cryptoinvoice/invoice/pgstore"
+)
+
+// The benchmarks run against the local PostgreSQL (DATABASE_URL) and put
+// each engine-through-pgstore measurement beside a "raw" baseline: plain
+// pgx issuing exactly the same SQL statements (pgstore's own texts, see
+// export_test.go) with pre-built arguments, and none of the engine's work
+// (validation, rules, encoding and decoding). engine/raw throughput is the
+// ratio BENCHMARKS_SECTION.md reports.
+
+// benchFixture is a migrated store in a fresh schema with an engine on it.
+type benchFixture struct {
+	pool   *pgxpool.Pool
+	store  *pgstore.Store
+	schema string // quoted
+	sql    map[string]string
+	h      *invoicetest.Harness
+	clock  *invoicetest.Clock
+}
+
+func newBenchFixture(b *testing.B, mods ...func(*invoice.Config)) *benchFixture {
+	b.Helper()
+	pool := requireDB(b)
+	s := newStoreOn(b, pool, freshSchema(b, pool))
+	clock := invoicetest.NewClock(invoicetest.Epoch)
+	h := invoicetest.New(b, append([]func(*invoice.Config){func(c *invoice.Config) {
+		c.Store = s
+		c.Clock = clock
+		c.NewID = uuid.NewV7
+	}}, mods...)...)
+	return &benchFixture{pool: pool, store: s, schema: pgx.Identifier{s.Schema()}.Sanitize(),
+		sql: pgstore.BenchSQL(s), h: h, clock: clock}
+}
+
+// workers runs fn(i) for i in [0, b.N) on the given number of goroutines:
+// a plain loop for one, RunParallel (with SetParallelism so that
+// GOMAXPROCS×p ≥ workers) otherwise.
+func workers(b *testing.B, n int, fn func(i int)) {
+	if n == 1 {
+		for i := range b.N {
+			fn(i)
+		}
+		return
+	}
+	b.SetParallelism((n + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	var next atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			fn(int(next.Add(1) - 1))
+		}
+	})
+}
+
+var workerCounts = []int{1, 8}
+
+// BenchmarkLifecycle: Create → ConfirmPayment → ReportTransaction seen →
+// ReportTransaction confirmed (8 statements: each step reads the invoice
+// by foreign_id, then inserts it or updates it with its callback).
+func BenchmarkLifecycle(b *testing.B) {
+	for _, w := range workerCounts {
+		b.Run(fmt.Sprintf("engine/workers=%d", w), func(b *testing.B) {
+			f := newBenchFixture(b)
+			ctx := bg()
+			run := fmt.Sprint(time.Now().UnixNano())
+			b.ResetTimer()
+			workers(b, w, func(i int) {
+				id := fmt.Sprintf("lc-%s-%d", run, i)
+				if _, err := f.h.Engine.Create(ctx, invoice.CreateRequest{ForeignID: id, Title: "t", Amount: dec("100"), Currency: "EUR"}); err != nil {
+					b.Fatal(err)
+				}
+				inv, err := f.h.Engine.ConfirmPayment(ctx, id, invoice.Confirmation{Currency: "BTC", Email: "c@example.com"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, st := range []invoice.TxStatus{invoice.TxNotConfirmed, invoice.TxConfirmed} {
+					if _, err := f.h.Engine.ReportTransaction(ctx, id, invoice.TransactionReport{
+						TxID: "tx", Currency: "BTC", Amount: inv.SenderAmount, Status: st}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+		b.Run(fmt.Sprintf("raw/workers=%d", w), func(b *testing.B) {
+			f := newBenchFixture(b)
+			raw := newRaw(b, f)
+			run := fmt.Sprint(time.Now().UnixNano())
+			b.ResetTimer()
+			workers(b, w, func(i int) {
+				id := fmt.Sprintf("lc-%s-%d", run, i)
+				invID := raw.create(id)
+				raw.transition(id, invID, 1, "pending", nil)
+				raw.transition(id, invID, 2, "processing", raw.txSeen)
+				raw.transition(id, invID, 3, "confirmed", raw.txConfirmed)
+			})
+		})
+	}
+}
+
+// BenchmarkTransition: one accepted transition, Engine.Cancel of a pending
+// invoice (2 statements: read by foreign_id, update with its callback).
+func BenchmarkTransition(b *testing.B) {
+	for _, w := range workerCounts {
+		b.Run(fmt.Sprintf("engine/workers=%d", w), func(b *testing.B) {
+			f := newBenchFixture(b)
+			ids := f.prefill(b, b.N)
+			b.ResetTimer()
+			workers(b, w, func(i int) {
+				if _, err := f.h.Engine.Cancel(bg(), ids[i]); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+		b.Run(fmt.Sprintf("raw/workers=%d", w), func(b *testing.B) {
+			f := newBenchFixture(b)
+			raw := newRaw(b, f)
+			ids := f.prefill(b, b.N)
+			b.ResetTimer()
+			workers(b, w, func(i int) {
+				raw.transition(ids[i], uuid.Nil, 1, "failed", nil)
+			})
+		})
+	}
+}
+
+// prefill creates one pending timer invoice through the engine and n
+// copies of it in SQL; it returns their foreign_ids.
+func (f *benchFixture) prefill(b *testing.B, n int) []string {
+	b.Helper()
+	prefix := fmt.Sprintf("pf-%d-", time.Now().UnixNano())
+	tmpl, err := f.h.Engine.Create(bg(), timerRequest(prefix+"template"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.cloneInvoices(b, tmpl.ID, prefix, n, nil)
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprint(prefix, i+1)
+	}
+	return ids
+}
+
+// cloneInvoices inserts n copies of the invoice tmpl with foreign_ids
+// prefix1…prefixN; overrides replaces columns of the copies with SQL
+// expressions over the template row t and the series value g.
+func (f *benchFixture) cloneInvoices(b *testing.B, tmpl uuid.UUID, prefix string, n int, overrides map[string]string) {
+	b.Helper()
+	cols := []string{"end_user_reference", "type", "payment_mode", "title", "description", "amount", "currency",
+		"sender_currency", "sender_amount", "rate", "quotes", "transactions", "refund_claims", "fixed_at",
+		"expires_at", "deposit_address", "deposit_tag", "email", "url_success", "url_failed", "status", "error",
+		"deadline", "sweep_at", "created_at", "updated_at", "version"}
+	sel := make([]string, len(cols))
+	for i, c := range cols {
+		sel[i] = "t." + c
+		if v, ok := overrides[c]; ok {
+			sel[i] = v
+		}
+	}
+	q := "INSERT INTO " + f.schema + ".invoices (id, foreign_id, " + strings.Join(cols, ", ") + ") " +
+		"SELECT gen_random_uuid(), $2 || g, " + strings.Join(sel, ", ") +
+		" FROM " + f.schema + ".invoices t, generate_series(1, $3::int) g WHERE t.id = $1"
+	if _, err := f.pool.Exec(bg(), q, tmpl, prefix, n); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// raw issues pgstore's statements with plain pgx and pre-built arguments.
+type raw struct {
+	b                     *testing.B
+	f                     *benchFixture
+	callback              []byte
+	txSeen, txConfirmed   []byte
+	quotes                []byte
+	emptyAttempts         []byte
+	at                    time.Time
+	invoiceArgs           []any // $1..$28 with $1 and $2 to fill
+	channelArr, stateArr  []string
+	seqArr                []int64
+	createdArr, nextArr   []time.Time
+	leaseIDArr            []*uuid.UUID
+	leaseUntilArr         []*time.Time
+	callbackArr, nilNotes [][]byte
+	attemptsArr           [][]byte
+}
+
+func newRaw(b *testing.B, f *benchFixture) *raw {
+	at := invoicetest.Epoch
+	r := &raw{b: b, f: f, at: at,
+		callback:      []byte(`{"id":1,"foreign_id":"x","type":"invoice","crypto_address":{"id":1,"currency":"BTC","address":"BTC-x","tag":""},"currency_sent":{"currency":"BTC","amount":"0.00166667","remaining_amount":"0"},"currency_received":{"currency":"EUR","amount":"100"},"transactions":[],"fees":[],"error":"","status":"pending","fixed_at":0,"expires_at":0}`),
+		txSeen:        []byte(`[{"id":1000001,"txid":"tx","currency":"BTC","amount":"0.00166667","confirmations":0,"status":"not_confirmed","accounted":true,"seen_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}]`),
+		txConfirmed:   []byte(`[{"id":1000001,"txid":"tx","currency":"BTC","amount":"0.00166667","confirmations":0,"status":"confirmed","accounted":true,"settled":true,"seen_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}]`),
+		emptyAttempts: []byte(`[]`),
+	}
+	r.invoiceArgs = []any{nil, nil, "", "no_timer", "fill_or_kill", "t", "", "100", "EUR", "BTC", "0.00166667", "60000",
+		nil, at, at.Add(15 * time.Minute), "BTC-x", "", "c@example.com", "", "", "created", "", nil, nil,
+		at.Add(15 * time.Minute), at, at, at.Add(15 * time.Minute)}
+	r.channelArr, r.stateArr, r.seqArr = []string{"merchant"}, []string{"pending"}, []int64{0}
+	r.createdArr, r.nextArr = []time.Time{at}, []time.Time{at}
+	r.leaseIDArr, r.leaseUntilArr = []*uuid.UUID{nil}, []*time.Time{nil}
+	r.callbackArr, r.nilNotes, r.attemptsArr = [][]byte{r.callback}, [][]byte{nil}, [][]byte{r.emptyAttempts}
+	return r
+}
+
+// scanRaw scans an invoice row without decoding anything: what a
+// hand-written application would do at the least.
+func scanRaw(row pgx.Row) (id uuid.UUID, foreignID string, version int64, err error) {
+	var (
+		number                                 int64
+		eur, typ, mode, title, desc            string
+		amount, cur, scur, samount, rate       string
+		addr, tag, email, us, uf, status, errs string
+		quotes, txs, claims                    []byte
+		fixedAt, expiresAt, deadline, c, u     *time.Time
+	)
+	err = row.Scan(&id, &number, &foreignID, &eur, &typ, &mode, &title, &desc, &amount, &cur, &scur, &samount,
+		&rate, &quotes, &fixedAt, &expiresAt, &addr, &tag, &email, &us, &uf, &status, &errs, &txs, &claims,
+		&deadline, &c, &u, &version)
+	return id, foreignID, version, err
+}
+
+// read issues the get-by-foreign_id statement; it returns the ID
+// (uuid.Nil when absent).
+func (r *raw) read(foreignID string) uuid.UUID {
+	id, _, _, err := scanRaw(r.f.pool.QueryRow(bg(), r.f.sql["getInvoiceByForeign"], foreignID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil
+	}
+	if err != nil {
+		r.b.Fatal(err)
+	}
+	return id
+}
+
+func (r *raw) create(foreignID string) uuid.UUID {
+	if r.read(foreignID) != uuid.Nil {
+		r.b.Fatal("exists")
+	}
+	id, _ := uuid.NewV7()
+	args := append([]any(nil), r.invoiceArgs...)
+	args[0], args[1] = id, foreignID
+	var number int64
+	if err := r.f.pool.QueryRow(bg(), r.f.sql["createInvoice"], args...).Scan(&number); err != nil {
+		r.b.Fatal(err)
+	}
+	return id
+}
+
+// transition reads the invoice and updates it from version with one
+// callback in the outbox.
+func (r *raw) transition(foreignID string, id uuid.UUID, version int64, status string, txs []byte) {
+	got := r.read(foreignID)
+	if id == uuid.Nil {
+		id = got
+	}
+	args := append([]any(nil), r.invoiceArgs...)
+	args[0], args[1], args[20], args[22] = id, foreignID, status, txs
+	did, _ := uuid.NewV7()
+	args = append(args, version, []uuid.UUID{did}, r.channelArr, []int64{(version + 1) << 10}, r.callbackArr,
+		r.nilNotes, r.stateArr, r.createdArr, r.nextArr, r.attemptsArr, r.leaseIDArr, r.leaseUntilArr)
+	var (
+		newVersion *int64
+		exists     bool
+	)
+	if err := r.f.pool.QueryRow(bg(), r.f.sql["updateInvoiceOutbox"], args...).Scan(&newVersion, &exists); err != nil {
+		r.b.Fatal(err)
+	}
+	if newVersion == nil {
+		r.b.Fatalf("%s: conflict", foreignID)
+	}
+}
+
+// BenchmarkSweep1kDueOf1M: 1,000 due invoices among 1,000,000 rows
+// (prefilled in SQL: 1,000 due, 49,000 open with later deadlines, 950,000
+// final). engine: Engine.Sweep fails the 1,000 (SweepBatch 1,000: one
+// claim, then read + update with callback each). raw: the same
+// statements with plain pgx. claim: ClaimDueInvoices alone.
+func BenchmarkSweep1kDueOf1M(b *testing.B) {
+	const total, due, open = 1_000_000, 1_000, 49_000
+	f := newBenchFixture(b, func(c *invoice.Config) { c.SweepBatch = due })
+	ctx := bg()
+	start := time.Now()
+	tmpl, err := f.h.Engine.Create(ctx, timerRequest("sweep-template"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Deadlines: due ones at Epoch+15m, open ones a day later; final ones
+	// have none in the sweep.
+	dueN, openN := strconv.Itoa(due), strconv.Itoa(due+open)
+	f.cloneInvoices(b, tmpl.ID, "s-", total-1, map[string]string{
+		"status":   "CASE WHEN g <= " + openN + " THEN 'pending' ELSE 'confirmed' END",
+		"deadline": "CASE WHEN g <= " + dueN + " THEN t.deadline WHEN g <= " + openN + " THEN t.deadline + interval '1 day' END",
+		"sweep_at": "CASE WHEN g <= " + dueN + " THEN t.deadline WHEN g <= " + openN + " THEN t.deadline + interval '1 day' END",
+	})
+	if _, err := f.pool.Exec(ctx, "DELETE FROM "+f.schema+".invoices WHERE id = $1", tmpl.ID); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := f.pool.Exec(ctx, "VACUUM ANALYZE "+f.schema+".invoices"); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("prefilled %d invoices in %s", total-1, time.Since(start).Round(time.Millisecond))
+	f.clock.Advance(16 * time.Minute)
+	now := f.clock.Now()
+	f.logPlan(b, f.sql["claimDueInvoices"], now, now.Add(time.Minute), due)
+	reset := func(b *testing.B) {
+		b.Helper()
+		if _, err := f.pool.Exec(ctx, "UPDATE "+f.schema+".invoices SET status = 'pending', error = '', "+
+			"deadline = $1, sweep_at = $1 WHERE foreign_id IN (SELECT 's-' || g FROM generate_series(1, $2::int) g)",
+			invoicetest.Epoch.Add(15*time.Minute), due); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	b.Run("engine", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			reset(b)
+			b.StartTimer()
+			n, err := f.h.Engine.Sweep(ctx)
+			if err != nil || n != due {
+				b.Fatalf("swept %d, %v", n, err)
+			}
+		}
+	})
+	b.Run("raw", func(b *testing.B) {
+		r := newRaw(b, f)
+		for range b.N {
+			b.StopTimer()
+			reset(b)
+			b.StartTimer()
+			rows, err := f.pool.Query(ctx, f.sql["claimDueInvoices"], now, now.Add(time.Minute), due)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var ids []uuid.UUID
+			for rows.Next() {
+				var (
+					id     uuid.UUID
+					at, dl time.Time
+					number int64
+				)
+				if err := rows.Scan(&id, &at, &dl, &number); err != nil {
+					b.Fatal(err)
+				}
+				ids = append(ids, id)
+			}
+			if rows.Err() != nil || len(ids) != due {
+				b.Fatalf("claimed %d, %v", len(ids), rows.Err())
+			}
+			for _, id := range ids {
+				r.sweepOne(id)
+			}
+		}
+	})
+	b.Run("claim", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			reset(b)
+			b.StartTimer()
+			ids, err := f.store.ClaimDueInvoices(ctx, now, time.Minute, due)
+			if err != nil || len(ids) != due {
+				b.Fatalf("claimed %d, %v", len(ids), err)
+			}
+		}
+	})
+}
+
+// sweepOne reads the invoice by ID and fails it with a callback, from
+// whatever version it has.
+func (r *raw) sweepOne(id uuid.UUID) {
+	_, foreignID, version, err := scanRaw(r.f.pool.QueryRow(bg(), r.f.sql["getInvoice"], id))
+	if err != nil {
+		r.b.Fatal(err)
+	}
+	args := append([]any(nil), r.invoiceArgs...)
+	args[0], args[1], args[20], args[27] = id, foreignID, "failed", nil
+	did, _ := uuid.NewV7()
+	args = append(args, version, []uuid.UUID{did}, r.channelArr, []int64{(version + 1) << 10}, r.callbackArr,
+		r.nilNotes, r.stateArr, r.createdArr, r.nextArr, r.attemptsArr, r.leaseIDArr, r.leaseUntilArr)
+	var (
+		newVersion *int64
+		exists     bool
+	)
+	if err := r.f.pool.QueryRow(bg(), r.f.sql["updateInvoiceOutbox"], args...).Scan(&newVersion, &exists); err != nil {
+		r.b.Fatal(err)
+	}
+	if newVersion == nil {
+		r.b.Fatal("conflict")
+	}
+}
+
+// BenchmarkOutboxClaimAck: claim pending deliveries in batches of 100 and
+// acknowledge each (1 claim + 100 acks per batch); ns/op is per delivery.
+// store: through pgstore; raw: the same statements with plain pgx.
+func BenchmarkOutboxClaimAck(b *testing.B) {
+	for _, w := range workerCounts {
+		for _, mode := range []string{"store", "raw"} {
+			b.Run(fmt.Sprintf("%s/workers=%d", mode, w), func(b *testing.B) {
+				f := newBenchFixture(b)
+				f.prefillDeliveries(b, b.N)
+				ctx := bg()
+				now := f.clock.Now()
+				a := invoice.Attempt{At: now, Duration: time.Millisecond}
+				attempt := []byte(`{"at":"2026-01-01T00:00:00Z","duration_ns":1000000}`)
+				var done atomic.Int64
+				b.ResetTimer()
+				worker := func() {
+					for done.Load() < int64(b.N) {
+						if mode == "store" {
+							ds, err := f.store.ClaimDeliveries(ctx, now, time.Minute, 100)
+							if err != nil {
+								b.Fatal(err)
+							}
+							for _, d := range ds {
+								if err := f.store.AckDelivery(ctx, d.ID, d.LeaseID, a); err != nil {
+									b.Fatal(err)
+								}
+							}
+							done.Add(int64(len(ds)))
+							if len(ds) == 0 {
+								return
+							}
+							continue
+						}
+						rows, err := f.pool.Query(ctx, f.sql["claimDeliveries"], now, now.Add(time.Minute), 100)
+						if err != nil {
+							b.Fatal(err)
+						}
+						type held struct{ id, lease uuid.UUID }
+						var hs []held
+						for rows.Next() {
+							var (
+								h                 held
+								inv               uuid.UUID
+								ch, st            string
+								seq               int64
+								cb, nt, at        []byte
+								created, next, lu *time.Time
+								ready             time.Time
+							)
+							if err := rows.Scan(&h.id, &inv, &ch, &seq, &cb, &nt, &st, &created, &next, &at, &h.lease, &lu, &ready); err != nil {
+								b.Fatal(err)
+							}
+							hs = append(hs, h)
+						}
+						if rows.Err() != nil {
+							b.Fatal(rows.Err())
+						}
+						for _, h := range hs {
+							var ok, exists bool
+							if err := f.pool.QueryRow(ctx, f.sql["ackDelivery"], h.id, h.lease, attempt).Scan(&ok, &exists); err != nil || !ok {
+								b.Fatal("ack", err)
+							}
+						}
+						done.Add(int64(len(hs)))
+						if len(hs) == 0 {
+							return
+						}
+					}
+				}
+				if w == 1 {
+					worker()
+				} else {
+					ch := make(chan struct{})
+					for range w {
+						go func() { defer func() { ch <- struct{}{} }(); worker() }()
+					}
+					for range w {
+						<-ch
+					}
+				}
+				b.StopTimer()
+				if done.Load() < int64(b.N) {
+					b.Fatalf("delivered %d of %d", done.Load(), b.N)
+				}
+			})
+		}
+	}
+}
+
+// prefillDeliveries stores n pending callbacks, each the head of its own
+// invoice's queue, due now.
+func (f *benchFixture) prefillDeliveries(b *testing.B, n int) {
+	b.Helper()
+	prefix := fmt.Sprintf("od-%d-", time.Now().UnixNano())
+	tmpl, err := f.h.Engine.Create(bg(), timerRequest(prefix+"template"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	invoices := (n + 1) / 2 // two deliveries per invoice: merchant and customer heads
+	f.cloneInvoices(b, tmpl.ID, prefix, invoices, nil)
+	now := f.clock.Now()
+	q := "INSERT INTO " + f.schema + ".deliveries (id, invoice_id, channel, seq, callback, notice, state, created_at, next_attempt_at, ready_at) " +
+		"SELECT gen_random_uuid(), i.id, ch, 1, CASE WHEN ch = 'merchant' THEN $3::jsonb END, CASE WHEN ch = 'customer' THEN $4::jsonb END, " +
+		"'pending', $2, $2, $2 FROM " + f.schema + ".invoices i CROSS JOIN (VALUES ('merchant'), ('customer')) c(ch) WHERE i.foreign_id LIKE $1 || '%' AND i.foreign_id <> $1 || 'template'"
+	cb := `{"id":1,"foreign_id":"x","type":"invoice","crypto_address":{"id":1,"currency":"BTC","address":"a","tag":""},"currency_sent":{"currency":"BTC","amount":"0.00166667","remaining_amount":"0"},"currency_received":{"currency":"EUR","amount":"100"},"transactions":[],"fees":[],"error":"","status":"failed","fixed_at":0,"expires_at":0}`
+	notice := `{"claim_id":"00000000-0000-0000-0000-000000000000","invoice_id":"00000000-0000-0000-0000-000000000000","foreign_id":"x","email":"c@example.com","amount":"0.5","currency":"BTC","reason":"r","token":"t"}`
+	if _, err := f.pool.Exec(bg(), q, prefix, now, cb, notice); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := f.pool.Exec(bg(), "ANALYZE "+f.schema+".deliveries"); err != nil {
+		b.Fatal(err)
+	}
+	if n >= 10_000 {
+		f.logPlan(b, f.sql["claimDeliveries"], now, now.Add(time.Minute), 100)
+	}
+}
+
+// logPlan logs the query plan of a statement (shown with -v): the claims
+// must use their partial indexes, whatever the table size.
+func (f *benchFixture) logPlan(b *testing.B, query string, args ...any) {
+	b.Helper()
+	rows, err := f.pool.Query(bg(), "EXPLAIN "+query, args...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			b.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	b.Logf("plan:\n%s", strings.Join(plan, "\n"))
+}
