@@ -1,0 +1,385 @@
+// Package memstore is the embedded default invoice.Store: every invoice and
+// outbox record lives in the memory of one process and is lost when the
+// process exits. It needs no configuration (see New), is safe for
+// concurrent use by any number of engines in the same process, and passes
+// storetest.Run.
+//
+// All state is guarded by one mutex. Values are deep-copied on the way in
+// and out, so callers may modify what they pass and what they get.
+//
+// Costs, with N stored invoices, D stored deliveries and Q non-empty
+// (invoice, channel) queues of pending deliveries:
+//
+//   - GetInvoice, GetInvoiceByForeignID, GetDelivery: O(1) map look-ups
+//     (plus the copy).
+//   - CreateInvoice and UpdateInvoice: O(log N) to place the invoice in
+//     the deadline heap; each outbox record adds O(log Q) plus an insertion
+//     into its queue (an append when Seq rises, as the engine's does).
+//   - AckDelivery, RescheduleDelivery, RedeliverDelivery: O(log Q) plus a
+//     removal from or insertion into one (short) queue.
+//   - ClaimDueInvoices and ClaimDeliveries: O(k log N) and O(k log Q) for k
+//     claimed items; they never look at what is not due.
+//   - ListInvoices and ListDeliveries without InvoiceID: O(log N + s),
+//     where s is the number of records examined after the cursor until
+//     Limit match the filter (with a filter that rarely matches, such as
+//     State: DeliveryDead, s can approach N or D). IDs that arrived out of
+//     ID order since the previous listing are first merged into the sorted
+//     index: O(N + m log m) for m such IDs; UUIDv7 IDs (the engine's
+//     default) arrive in order and cost nothing here.
+//   - ListDeliveries with InvoiceID: sorts that invoice's d deliveries on
+//     demand, O(d log d).
+//
+// Memory: per invoice, one allocation holding the stored invoice.Invoice
+// with its deadline-heap bookkeeping (plus the invoice's own strings,
+// decimals and slices), and its entries in the ID map, the foreign_id map,
+// the sorted ID index and (while it has a deadline) the deadline heap:
+// about 820 bytes for a typical invoice, all included. Deliveries are kept
+// forever, as the Store contract requires.
+package memstore
+
+import (
+	"bytes"
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	invoice "github.com/cryptoinvoice/invoice"
+)
+
+// Store is an in-memory invoice.Store. Create one with New; the zero value
+// is not ready for use.
+type Store struct {
+	mu sync.RWMutex
+
+	lastNumber int64
+	invoices   map[uuid.UUID]*record
+	byForeign  map[string]*record
+	invoiceIDs idIndex // every invoice ID, for ListInvoices
+	due        dueHeap // invoices with a sweep key (deadline or sweep lease)
+
+	deliveries  map[uuid.UUID]*invoice.Delivery
+	byInvoice   map[uuid.UUID][]*invoice.Delivery // in insertion order
+	deliveryIDs idIndex                           // every delivery ID, for ListDeliveries
+	queues      map[queueKey]*queue               // pending deliveries per invoice and channel
+	ready       readyHeap                         // non-empty queues by when their head is claimable
+}
+
+var _ invoice.Store = (*Store)(nil)
+
+// New returns an empty Store, ready to use: there is nothing to configure.
+// Invoice numbers start at 1.
+func New() *Store {
+	return &Store{
+		invoices:   make(map[uuid.UUID]*record),
+		byForeign:  make(map[string]*record),
+		deliveries: make(map[uuid.UUID]*invoice.Delivery),
+		byInvoice:  make(map[uuid.UUID][]*invoice.Delivery),
+		queues:     make(map[queueKey]*queue),
+	}
+}
+
+// record is one stored invoice with its place in the deadline heap: one
+// allocation per invoice (the Invoice is held by value; with the lease and
+// heap position the record fills a 512-byte size class).
+type record struct {
+	inv invoice.Invoice
+	// leaseUntil is the end of the ClaimDueInvoices hold; zero when none
+	// was taken since the last write.
+	leaseUntil time.Time
+	pos        int32 // index in Store.due; -1 when not in the heap
+}
+
+// sweepAt is the record's key in the deadline heap: when it may next be
+// claimed by ClaimDueInvoices.
+func (r *record) sweepAt() time.Time {
+	if r.leaseUntil.After(r.inv.Deadline) {
+		return r.leaseUntil
+	}
+	return r.inv.Deadline
+}
+
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memstore: %w", err)
+	}
+	return nil
+}
+
+// CreateInvoice stores a copy of inv with Version 1 and the next Number,
+// and sets inv.Version and inv.Number. A taken ForeignID yields an error
+// matching invoice.ErrDuplicate; an ID already stored yields an error too.
+// Neither stores anything.
+func (s *Store) CreateInvoice(ctx context.Context, inv *invoice.Invoice) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if inv == nil {
+		return errors.New("memstore: create invoice: nil invoice")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.byForeign[inv.ForeignID]; ok {
+		return fmt.Errorf("memstore: create invoice %q: %w", inv.ForeignID, invoice.ErrDuplicate)
+	}
+	if _, ok := s.invoices[inv.ID]; ok {
+		return fmt.Errorf("memstore: create invoice %q: id %s is already stored", inv.ForeignID, inv.ID)
+	}
+	s.lastNumber++
+	stored := inv.Clone()
+	stored.Number = s.lastNumber
+	stored.Version = 1
+	r := &record{inv: *stored, pos: -1}
+	s.invoices[stored.ID] = r
+	s.byForeign[stored.ForeignID] = r
+	s.invoiceIDs.add(stored.ID)
+	s.resetSweep(r)
+	inv.Number = stored.Number
+	inv.Version = stored.Version
+	return nil
+}
+
+// GetInvoice returns a copy of the invoice with the given ID, or an error
+// matching invoice.ErrNotFound.
+func (s *Store) GetInvoice(ctx context.Context, id uuid.UUID) (*invoice.Invoice, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.invoices[id]
+	if !ok {
+		return nil, fmt.Errorf("memstore: invoice %s: %w", id, invoice.ErrNotFound)
+	}
+	return r.inv.Clone(), nil
+}
+
+// GetInvoiceByForeignID returns a copy of the invoice with the given
+// foreign_id, or an error matching invoice.ErrNotFound.
+func (s *Store) GetInvoiceByForeignID(ctx context.Context, foreignID string) (*invoice.Invoice, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.byForeign[foreignID]
+	if !ok {
+		return nil, fmt.Errorf("memstore: invoice %q: %w", foreignID, invoice.ErrNotFound)
+	}
+	return r.inv.Clone(), nil
+}
+
+// ListInvoices returns copies of up to q.Limit invoices in ascending ID
+// order after q.After, of status q.Status when it is non-zero. A Limit of
+// zero or less returns nothing. See the package documentation for its cost.
+func (s *Store) ListInvoices(ctx context.Context, q invoice.ListQuery) ([]*invoice.Invoice, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	if q.Limit <= 0 {
+		return nil, nil
+	}
+	s.mu.Lock() // the index may need to merge late arrivals
+	defer s.mu.Unlock()
+	ids := s.invoiceIDs.sortedAfter(q.After)
+	var out []*invoice.Invoice
+	for _, id := range ids {
+		inv := &s.invoices[id].inv
+		if q.Status != 0 && inv.Status != q.Status {
+			continue
+		}
+		out = append(out, inv.Clone())
+		if len(out) == q.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// UpdateInvoice replaces the stored invoice with a copy of inv and appends
+// copies of the deliveries to the outbox, if the stored Version equals
+// inv.Version; it then sets inv.Version to the stored Version+1. Otherwise
+// it changes nothing and returns an error matching invoice.ErrConflict, or
+// invoice.ErrNotFound when no invoice has inv.ID.
+//
+// Beyond the Store contract it also refuses, changing nothing: a ForeignID
+// changed to one another invoice has (invoice.ErrDuplicate), and
+// deliveries that are nil, belong to another invoice or reuse a stored
+// delivery ID.
+func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox []*invoice.Delivery) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if inv == nil {
+		return errors.New("memstore: update invoice: nil invoice")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.invoices[inv.ID]
+	if !ok {
+		return fmt.Errorf("memstore: update invoice %s: %w", inv.ID, invoice.ErrNotFound)
+	}
+	if r.inv.Version != inv.Version {
+		return fmt.Errorf("memstore: update invoice %q: version %d, stored %d: %w",
+			inv.ForeignID, inv.Version, r.inv.Version, invoice.ErrConflict)
+	}
+	if other, ok := s.byForeign[inv.ForeignID]; ok && other != r {
+		return fmt.Errorf("memstore: update invoice %s: foreign_id %q: %w", inv.ID, inv.ForeignID, invoice.ErrDuplicate)
+	}
+	if err := s.checkOutbox(inv.ID, outbox); err != nil {
+		return err
+	}
+
+	stored := inv.Clone()
+	stored.Version = inv.Version + 1
+	if stored.ForeignID != r.inv.ForeignID {
+		delete(s.byForeign, r.inv.ForeignID)
+		s.byForeign[stored.ForeignID] = r
+	}
+	r.inv = *stored
+	r.leaseUntil = time.Time{}
+	s.resetSweep(r)
+	for _, d := range outbox {
+		s.addDelivery(d.Clone())
+	}
+	inv.Version = stored.Version
+	return nil
+}
+
+// ClaimDueInvoices returns the IDs of up to limit invoices whose deadline
+// is at or before now and that are not held by an unexpired claim, in
+// deadline order, and holds them until now+lease (or their next update).
+func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]uuid.UUID, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var (
+		ids  []uuid.UUID
+		held []*record
+	)
+	for len(ids) < limit && len(s.due) > 0 {
+		r := s.due[0]
+		if r.sweepAt().After(now) {
+			break
+		}
+		heap.Pop(&s.due)
+		r.leaseUntil = now.Add(lease)
+		ids = append(ids, r.inv.ID)
+		held = append(held, r)
+	}
+	// Re-insert after the loop: with a lease of zero or less a claimed
+	// invoice would otherwise come straight back to the top.
+	for _, r := range held {
+		heap.Push(&s.due, r)
+	}
+	return ids, nil
+}
+
+// resetSweep puts r where its current invoice belongs in the deadline
+// heap: keyed by its deadline (or lease), absent when the deadline is zero
+// or the status final.
+func (s *Store) resetSweep(r *record) {
+	want := !r.inv.Deadline.IsZero() && !r.inv.Status.IsFinal()
+	switch {
+	case want && r.pos >= 0:
+		heap.Fix(&s.due, int(r.pos))
+	case want:
+		heap.Push(&s.due, r)
+	case r.pos >= 0:
+		heap.Remove(&s.due, int(r.pos))
+	}
+}
+
+// dueHeap is a min-heap of records by sweepAt (then Deadline, then Number),
+// implementing heap.Interface and maintaining record.pos.
+type dueHeap []*record
+
+func (h dueHeap) Len() int { return len(h) }
+
+func (h dueHeap) Less(i, j int) bool {
+	a, b := h[i].sweepAt(), h[j].sweepAt()
+	if !a.Equal(b) {
+		return a.Before(b)
+	}
+	if da, db := h[i].inv.Deadline, h[j].inv.Deadline; !da.Equal(db) {
+		return da.Before(db)
+	}
+	return h[i].inv.Number < h[j].inv.Number
+}
+
+func (h dueHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].pos = int32(i)
+	h[j].pos = int32(j)
+}
+
+func (h *dueHeap) Push(x any) {
+	r := x.(*record)
+	r.pos = int32(len(*h))
+	*h = append(*h, r)
+}
+
+func (h *dueHeap) Pop() any {
+	old := *h
+	n := len(old) - 1
+	r := old[n]
+	old[n] = nil
+	r.pos = -1
+	*h = old[:n]
+	return r
+}
+
+// idIndex keeps IDs in ascending byte order for cursor paging. IDs that
+// arrive in order (UUIDv7) are appended; others wait in tail and are merged
+// in on the next listing.
+type idIndex struct {
+	sorted []uuid.UUID
+	tail   []uuid.UUID
+}
+
+func compareIDs(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) }
+
+func (x *idIndex) add(id uuid.UUID) {
+	n := len(x.sorted)
+	if len(x.tail) == 0 && (n == 0 || compareIDs(x.sorted[n-1], id) < 0) {
+		x.sorted = append(x.sorted, id)
+		return
+	}
+	x.tail = append(x.tail, id)
+}
+
+// sortedAfter merges the tail in and returns the sorted IDs after cursor.
+// The result aliases the index: use it before the next add.
+func (x *idIndex) sortedAfter(cursor uuid.UUID) []uuid.UUID {
+	if len(x.tail) > 0 {
+		slices.SortFunc(x.tail, compareIDs)
+		n, m := len(x.sorted), len(x.tail)
+		x.sorted = slices.Grow(x.sorted, m)[:n+m]
+		i, j := n-1, m-1
+		for k := n + m - 1; j >= 0; k-- {
+			if i >= 0 && compareIDs(x.sorted[i], x.tail[j]) > 0 {
+				x.sorted[k] = x.sorted[i]
+				i--
+			} else {
+				x.sorted[k] = x.tail[j]
+				j--
+			}
+		}
+		x.tail = nil
+	}
+	i, found := slices.BinarySearchFunc(x.sorted, cursor, compareIDs)
+	if found {
+		i++
+	}
+	return x.sorted[i:]
+}

@@ -1,0 +1,337 @@
+package memstore
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+
+	invoice "github.com/cryptoinvoice/invoice"
+)
+
+// queueKey names the ordered outbox stream of one invoice and channel.
+type queueKey struct {
+	invoice uuid.UUID
+	channel invoice.Channel
+}
+
+// queue holds the pending deliveries of one invoice and channel in
+// ascending Seq order; only its head may be claimed. Empty queues are
+// dropped.
+type queue struct {
+	key   queueKey
+	items []*invoice.Delivery
+	pos   int // index in Store.ready; -1 when not in the heap
+}
+
+// readyAt is when the head may next be claimed: its NextAttemptAt, or the
+// end of its lease while one is held.
+func (q *queue) readyAt() time.Time {
+	h := q.items[0]
+	if h.LeaseUntil.After(h.NextAttemptAt) {
+		return h.LeaseUntil
+	}
+	return h.NextAttemptAt
+}
+
+// readyHeap is a min-heap of non-empty queues by readyAt, implementing
+// heap.Interface and maintaining queue.pos.
+type readyHeap []*queue
+
+func (h readyHeap) Len() int { return len(h) }
+
+func (h readyHeap) Less(i, j int) bool {
+	a, b := h[i].readyAt(), h[j].readyAt()
+	if !a.Equal(b) {
+		return a.Before(b)
+	}
+	return h[i].items[0].Seq < h[j].items[0].Seq
+}
+
+func (h readyHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].pos = i
+	h[j].pos = j
+}
+
+func (h *readyHeap) Push(x any) {
+	q := x.(*queue)
+	q.pos = len(*h)
+	*h = append(*h, q)
+}
+
+func (h *readyHeap) Pop() any {
+	old := *h
+	n := len(old) - 1
+	q := old[n]
+	old[n] = nil
+	q.pos = -1
+	*h = old[:n]
+	return q
+}
+
+// checkOutbox validates the deliveries of an update before anything is
+// changed.
+func (s *Store) checkOutbox(invoiceID uuid.UUID, outbox []*invoice.Delivery) error {
+	for i, d := range outbox {
+		switch {
+		case d == nil:
+			return fmt.Errorf("memstore: update invoice %s: outbox record %d is nil", invoiceID, i)
+		case d.InvoiceID != invoiceID:
+			return fmt.Errorf("memstore: update invoice %s: delivery %s belongs to invoice %s", invoiceID, d.ID, d.InvoiceID)
+		}
+		if _, ok := s.deliveries[d.ID]; ok {
+			return fmt.Errorf("memstore: update invoice %s: delivery %s is already stored", invoiceID, d.ID)
+		}
+		for _, e := range outbox[:i] {
+			if e.ID == d.ID {
+				return fmt.Errorf("memstore: update invoice %s: delivery %s appears twice", invoiceID, d.ID)
+			}
+		}
+	}
+	return nil
+}
+
+// addDelivery stores d (a private copy) and queues it when pending.
+func (s *Store) addDelivery(d *invoice.Delivery) {
+	s.deliveries[d.ID] = d
+	s.byInvoice[d.InvoiceID] = append(s.byInvoice[d.InvoiceID], d)
+	s.deliveryIDs.add(d.ID)
+	if d.State == invoice.DeliveryPending {
+		s.enqueue(d)
+	}
+}
+
+// enqueue inserts d into its queue at its Seq position (after records with
+// an equal Seq).
+func (s *Store) enqueue(d *invoice.Delivery) {
+	key := queueKey{d.InvoiceID, d.Channel}
+	q, ok := s.queues[key]
+	if !ok {
+		q = &queue{key: key, pos: -1}
+		s.queues[key] = q
+	}
+	i := sort.Search(len(q.items), func(i int) bool { return q.items[i].Seq > d.Seq })
+	q.items = slices.Insert(q.items, i, d)
+	if q.pos < 0 {
+		heap.Push(&s.ready, q)
+	} else {
+		heap.Fix(&s.ready, q.pos)
+	}
+}
+
+// dequeue removes the pending d from its queue, dropping the queue when it
+// becomes empty.
+func (s *Store) dequeue(d *invoice.Delivery) {
+	key := queueKey{d.InvoiceID, d.Channel}
+	q := s.queues[key]
+	if q == nil {
+		return
+	}
+	i := sort.Search(len(q.items), func(i int) bool { return q.items[i].Seq >= d.Seq })
+	for ; i < len(q.items) && q.items[i] != d; i++ {
+	}
+	if i == len(q.items) {
+		return
+	}
+	q.items = slices.Delete(q.items, i, i+1)
+	if len(q.items) == 0 {
+		heap.Remove(&s.ready, q.pos)
+		delete(s.queues, key)
+		return
+	}
+	heap.Fix(&s.ready, q.pos)
+}
+
+// requeue restores the heap order after the head of d's queue changed.
+func (s *Store) requeue(d *invoice.Delivery) {
+	if q := s.queues[queueKey{d.InvoiceID, d.Channel}]; q != nil {
+		heap.Fix(&s.ready, q.pos)
+	}
+}
+
+// ClaimDeliveries returns copies of up to limit pending deliveries that
+// head their invoice-and-channel queue, are due at now and are not held by
+// an unexpired lease, earliest due first. Each gets a new random LeaseID
+// and LeaseUntil = now+lease.
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*invoice.Delivery, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var (
+		out     []*invoice.Delivery
+		claimed []*queue
+	)
+	for len(out) < limit && len(s.ready) > 0 {
+		q := s.ready[0]
+		if q.readyAt().After(now) {
+			break
+		}
+		heap.Pop(&s.ready)
+		d := q.items[0]
+		d.LeaseID = uuid.New()
+		d.LeaseUntil = now.Add(lease)
+		out = append(out, d.Clone())
+		claimed = append(claimed, q)
+	}
+	// Re-insert after the loop: with a lease of zero or less a claimed
+	// queue would otherwise come straight back to the top.
+	for _, q := range claimed {
+		heap.Push(&s.ready, q)
+	}
+	return out, nil
+}
+
+// held returns the stored delivery id if leaseID holds it.
+func (s *Store) held(id, leaseID uuid.UUID) (*invoice.Delivery, error) {
+	d, ok := s.deliveries[id]
+	if !ok {
+		return nil, fmt.Errorf("memstore: delivery %s: %w", id, invoice.ErrNotFound)
+	}
+	if d.State != invoice.DeliveryPending || leaseID == uuid.Nil || d.LeaseID != leaseID {
+		return nil, fmt.Errorf("memstore: delivery %s (%s): %w", id, d.State, invoice.ErrLeaseLost)
+	}
+	return d, nil
+}
+
+// AckDelivery marks the delivery delivered, appends the attempt and
+// releases the lease, if leaseID holds it; otherwise it returns an error
+// matching invoice.ErrLeaseLost (invoice.ErrNotFound when absent).
+func (s *Store) AckDelivery(ctx context.Context, id, leaseID uuid.UUID, a invoice.Attempt) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.held(id, leaseID)
+	if err != nil {
+		return err
+	}
+	s.dequeue(d)
+	d.State = invoice.DeliveryDelivered
+	d.Attempts = append(d.Attempts, a)
+	d.LeaseID, d.LeaseUntil = uuid.Nil, time.Time{}
+	return nil
+}
+
+// RescheduleDelivery appends the failed attempt and releases the lease, if
+// leaseID holds the delivery: it stays pending with NextAttemptAt = next,
+// or with dead set becomes invoice.DeliveryDead and leaves its queue.
+// Errors as AckDelivery.
+func (s *Store) RescheduleDelivery(ctx context.Context, id, leaseID uuid.UUID, a invoice.Attempt, next time.Time, dead bool) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.held(id, leaseID)
+	if err != nil {
+		return err
+	}
+	d.Attempts = append(d.Attempts, a)
+	d.LeaseID, d.LeaseUntil = uuid.Nil, time.Time{}
+	if dead {
+		s.dequeue(d)
+		d.State = invoice.DeliveryDead
+		return nil
+	}
+	d.NextAttemptAt = next
+	s.requeue(d)
+	return nil
+}
+
+// GetDelivery returns a copy of one delivery with its attempts, or an
+// error matching invoice.ErrNotFound.
+func (s *Store) GetDelivery(ctx context.Context, id uuid.UUID) (*invoice.Delivery, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d, ok := s.deliveries[id]
+	if !ok {
+		return nil, fmt.Errorf("memstore: delivery %s: %w", id, invoice.ErrNotFound)
+	}
+	return d.Clone(), nil
+}
+
+// ListDeliveries returns copies of up to q.Limit deliveries matching q in
+// ascending ID order after q.After. A Limit of zero or less returns
+// nothing. With InvoiceID set it sorts that invoice's deliveries on demand;
+// otherwise it walks the sorted ID index from the cursor, examining
+// deliveries until Limit match (see the package documentation).
+func (s *Store) ListDeliveries(ctx context.Context, q invoice.DeliveryQuery) ([]*invoice.Delivery, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	if q.Limit <= 0 {
+		return nil, nil
+	}
+	match := func(d *invoice.Delivery) bool {
+		return (q.State == 0 || d.State == q.State) && compareIDs(d.ID, q.After) > 0
+	}
+	var out []*invoice.Delivery
+	if q.InvoiceID != uuid.Nil {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		for _, d := range s.byInvoice[q.InvoiceID] {
+			if match(d) {
+				out = append(out, d)
+			}
+		}
+		slices.SortFunc(out, func(a, b *invoice.Delivery) int { return compareIDs(a.ID, b.ID) })
+		if len(out) > q.Limit {
+			out = out[:q.Limit]
+		}
+		for i, d := range out {
+			out[i] = d.Clone()
+		}
+		return out, nil
+	}
+	s.mu.Lock() // the index may need to merge late arrivals
+	defer s.mu.Unlock()
+	for _, id := range s.deliveryIDs.sortedAfter(q.After) {
+		d := s.deliveries[id]
+		if !match(d) {
+			continue
+		}
+		out = append(out, d.Clone())
+		if len(out) == q.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// RedeliverDelivery makes a dead or delivered delivery pending again with
+// NextAttemptAt = now, keeping its ID and attempts, and puts it back in its
+// queue at its Seq position. A delivery that is still pending is left as
+// it is. An unknown ID yields an error matching invoice.ErrNotFound.
+func (s *Store) RedeliverDelivery(ctx context.Context, id uuid.UUID, now time.Time) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.deliveries[id]
+	if !ok {
+		return fmt.Errorf("memstore: delivery %s: %w", id, invoice.ErrNotFound)
+	}
+	if d.State == invoice.DeliveryPending {
+		return nil
+	}
+	d.State = invoice.DeliveryPending
+	d.NextAttemptAt = now
+	d.LeaseID, d.LeaseUntil = uuid.Nil, time.Time{}
+	s.enqueue(d)
+	return nil
+}
