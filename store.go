@@ -21,7 +21,9 @@ type Store interface {
 	// CreateInvoice stores a new invoice with Version 1 and assigns
 	// inv.Number (unique, positive, increasing). It sets inv.Version and
 	// inv.Number on success. A taken ForeignID yields ErrDuplicate and
-	// stores nothing.
+	// stores nothing; an ID already stored is a different, plain error. A
+	// non-zero Deadline of a non-final invoice makes it due for
+	// ClaimDueInvoices, as with UpdateInvoice.
 	CreateInvoice(ctx context.Context, inv *Invoice) error
 
 	// GetInvoice returns the invoice with the given ID, or ErrNotFound.
@@ -44,14 +46,19 @@ type Store interface {
 	// updates from the same prior version exactly one succeeds.
 	//
 	// The invoice's sweep key becomes inv.Deadline (none when zero or when
-	// the status is final), releasing any sweep lease.
+	// the status is final), releasing any sweep lease. ForeignID may change
+	// (re-indexed; a clash is ErrDuplicate); Number may not. The outbox
+	// records must be new (unique IDs) and belong to inv; the store takes
+	// them as they are (State, NextAttemptAt, Seq set by the engine).
 	UpdateInvoice(ctx context.Context, inv *Invoice, outbox []*Delivery) error
 
 	// ClaimDueInvoices returns the IDs of up to limit invoices whose
-	// Deadline is at or before now and that no other claim holds, in
-	// deadline order, and holds them for lease: a second claim before
-	// now+lease skips them. The hold ends with the next UpdateInvoice of
-	// the invoice, or when the lease runs out.
+	// Deadline is at or before now and that no other claim holds, ordered
+	// by when they became claimable (the deadline, or the end of an expired
+	// hold), then deadline, then Number; and holds them for lease: a second
+	// claim before now+lease skips them. The hold ends with the next
+	// UpdateInvoice of the invoice, or when the lease runs out. A limit of
+	// zero or less returns nothing.
 	ClaimDueInvoices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]uuid.UUID, error)
 
 	// ClaimDeliveries returns up to limit pending deliveries whose
@@ -59,12 +66,16 @@ type Store interface {
 	// its invoice and channel (by Seq), none held by an unexpired lease.
 	// Each gets a new LeaseID and LeaseUntil = now+lease. While a delivery
 	// is held, later deliveries of the same invoice and channel are not
-	// returned either.
+	// returned either. The batch is in no particular order; a limit of zero
+	// or less returns nothing.
 	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Delivery, error)
 
-	// AckDelivery marks a held delivery delivered and records the attempt.
-	// ErrLeaseLost if leaseID no longer holds it (the lease expired and it
-	// was claimed again, or it was already settled); ErrNotFound if absent.
+	// AckDelivery marks a held delivery delivered, records the attempt and
+	// clears LeaseID and LeaseUntil. ErrLeaseLost if leaseID no longer
+	// holds it (it was claimed again after the lease expired, or it was
+	// already acknowledged or rescheduled); ErrNotFound if absent. The store
+	// keeps no clock: an ack after LeaseUntil that nobody else claimed in
+	// between succeeds. Attempt durations are kept to the microsecond.
 	AckDelivery(ctx context.Context, id, leaseID uuid.UUID, a Attempt) error
 
 	// RescheduleDelivery records a failed attempt and releases the lease.
@@ -81,8 +92,9 @@ type Store interface {
 	ListDeliveries(ctx context.Context, q DeliveryQuery) ([]*Delivery, error)
 
 	// RedeliverDelivery makes a dead (or delivered) delivery pending again
-	// with NextAttemptAt = now, keeping its ID and attempts. ErrNotFound if
-	// absent.
+	// with NextAttemptAt = now, keeping its ID and attempts, in its Seq
+	// place in its invoice's queue (a later delivery already held keeps its
+	// lease). A pending delivery is left as it is. ErrNotFound if absent.
 	RedeliverDelivery(ctx context.Context, id uuid.UUID, now time.Time) error
 }
 
