@@ -203,7 +203,9 @@ func (e *Engine) DeadDeliveries(ctx context.Context, after uuid.UUID, limit int)
 }
 
 // Redeliver puts a dead (or delivered) delivery back in the outbox, due
-// now, keeping its ID (receivers dedupe on it) and its attempt log.
+// now, keeping its ID (receivers dedupe on it) and its attempt log. Its
+// retry schedule is spent, so it gets one attempt: if that fails too it is
+// dead again, and Redeliver may be called again.
 func (e *Engine) Redeliver(ctx context.Context, id uuid.UUID) error {
 	if err := e.cfg.Store.RedeliverDelivery(ctx, id, e.now()); err != nil {
 		return fmt.Errorf("invoice: redeliver %s: %w", id, err)
