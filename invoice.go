@@ -66,23 +66,30 @@ func (inv *Invoice) Clone() *Invoice {
 	if inv == nil {
 		return nil
 	}
-	cp := *inv
+	cp := new(Invoice)
+	inv.CopyInto(cp)
+	return cp
+}
+
+// CopyInto sets *dst to a deep copy of inv, reusing dst's memory for the
+// Invoice itself (stores use it to keep a copy without a new allocation).
+func (inv *Invoice) CopyInto(dst *Invoice) {
+	*dst = *inv
 	if inv.Quotes != nil {
-		cp.Quotes = append([]Quote(nil), inv.Quotes...)
+		dst.Quotes = append([]Quote(nil), inv.Quotes...)
 	}
 	if inv.Transactions != nil {
-		cp.Transactions = append([]Transaction(nil), inv.Transactions...)
+		dst.Transactions = append([]Transaction(nil), inv.Transactions...)
 	}
 	if inv.RefundClaims != nil {
-		cp.RefundClaims = make([]RefundClaim, len(inv.RefundClaims))
+		dst.RefundClaims = make([]RefundClaim, len(inv.RefundClaims))
 		for i, rc := range inv.RefundClaims {
 			if rc.TxIDs != nil {
 				rc.TxIDs = append([]string(nil), rc.TxIDs...)
 			}
-			cp.RefundClaims[i] = rc
+			dst.RefundClaims[i] = rc
 		}
 	}
-	return &cp
 }
 
 // Transaction returns the transaction with the given txid, or nil.

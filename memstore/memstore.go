@@ -61,7 +61,8 @@ type Store struct {
 	invoices   map[uuid.UUID]*record
 	byForeign  map[string]*record
 	invoiceIDs idIndex // every invoice ID, for ListInvoices
-	due        dueHeap // invoices with a sweep key (deadline or sweep lease)
+	due        dueHeap // invoices with a sweep key (deadline or sweep lease), and stale entries
+	dueLive    int     // live entries in due
 
 	deliveries  map[uuid.UUID]*invoice.Delivery
 	byInvoice   map[uuid.UUID][]*invoice.Delivery // in insertion order
@@ -92,7 +93,11 @@ type record struct {
 	// leaseUntil is the end of the ClaimDueInvoices hold; zero when none
 	// was taken since the last write.
 	leaseUntil time.Time
-	pos        int32 // index in Store.due; -1 when not in the heap
+	// dueKey is the sweep key (unix µs) of the record's live entry in
+	// Store.due, 0 when it has none; gen tells the live entry from the
+	// stale ones left behind when the key changed.
+	dueKey int64
+	gen    uint32
 }
 
 // sweepAt is the record's key in the deadline heap: when it may next be
@@ -131,10 +136,11 @@ func (s *Store) CreateInvoice(ctx context.Context, inv *invoice.Invoice) error {
 		return fmt.Errorf("memstore: create invoice %q: id %s is already stored", inv.ForeignID, inv.ID)
 	}
 	s.lastNumber++
-	stored := inv.Clone()
+	r := &record{}
+	inv.CopyInto(&r.inv)
+	stored := &r.inv
 	stored.Number = s.lastNumber
 	stored.Version = 1
-	r := &record{inv: *stored, pos: -1}
 	s.invoices[stored.ID] = r
 	s.byForeign[stored.ForeignID] = r
 	s.invoiceIDs.add(stored.ID)
@@ -235,13 +241,13 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 		return err
 	}
 
-	stored := inv.Clone()
-	stored.Version = inv.Version + 1
-	if stored.ForeignID != r.inv.ForeignID {
+	if inv.ForeignID != r.inv.ForeignID {
 		delete(s.byForeign, r.inv.ForeignID)
-		s.byForeign[stored.ForeignID] = r
+		s.byForeign[inv.ForeignID] = r
 	}
-	r.inv = *stored
+	inv.CopyInto(&r.inv)
+	r.inv.Version = inv.Version + 1
+	stored := &r.inv
 	r.leaseUntil = time.Time{}
 	s.resetSweep(r)
 	for _, d := range outbox {
@@ -267,12 +273,17 @@ func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.
 		ids  []uuid.UUID
 		held []*record
 	)
+	nowKey := now.UnixMicro()
 	for len(ids) < limit && len(s.due) > 0 {
-		r := s.due[0]
-		if r.sweepAt().After(now) {
+		top := s.due[0]
+		if !top.live() {
+			s.popDue() // stale: the invoice changed since
+			continue
+		}
+		if top.at > nowKey {
 			break
 		}
-		heap.Pop(&s.due)
+		r := s.popDue().rec
 		r.leaseUntil = now.Add(lease)
 		ids = append(ids, r.inv.ID)
 		held = append(held, r)
@@ -280,63 +291,100 @@ func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.
 	// Re-insert after the loop: with a lease of zero or less a claimed
 	// invoice would otherwise come straight back to the top.
 	for _, r := range held {
-		heap.Push(&s.due, r)
+		s.resetSweep(r)
 	}
 	return ids, nil
 }
 
-// resetSweep puts r where its current invoice belongs in the deadline
-// heap: keyed by its deadline (or lease), absent when the deadline is zero
-// or the status final.
+// resetSweep gives r the entry in the deadline heap its current invoice
+// calls for: keyed by its deadline (or lease), none when the deadline is
+// zero or the status final. A changed key leaves the old entry behind as
+// stale (skipped when it reaches the top), so no heap entry ever has to be
+// found and moved: heap work never touches a record, only the contiguous
+// entries, which keeps large heaps cache-friendly.
 func (s *Store) resetSweep(r *record) {
-	want := !r.inv.Deadline.IsZero() && !r.inv.Status.IsFinal()
-	switch {
-	case want && r.pos >= 0:
-		heap.Fix(&s.due, int(r.pos))
-	case want:
-		heap.Push(&s.due, r)
-	case r.pos >= 0:
-		heap.Remove(&s.due, int(r.pos))
+	var key int64
+	if !r.inv.Deadline.IsZero() && !r.inv.Status.IsFinal() {
+		key = r.sweepAt().UnixMicro()
+	}
+	if key == r.dueKey && key != 0 {
+		return // the live entry is still right
+	}
+	if r.dueKey != 0 {
+		r.gen++ // the old entry goes stale
+		s.dueLive--
+	}
+	r.dueKey = key
+	if key == 0 {
+		return
+	}
+	s.dueLive++
+	heap.Push(&s.due, dueEntry{at: key, deadline: r.inv.Deadline.UnixMicro(), number: r.inv.Number, gen: r.gen, rec: r})
+	// Compact when stale entries outnumber live ones.
+	if n := len(s.due); n > 1024 && n > 2*s.dueLive {
+		live := s.due[:0]
+		for _, e := range s.due {
+			if e.live() {
+				live = append(live, e)
+			}
+		}
+		clear(s.due[len(live):])
+		s.due = live
+		heap.Init(&s.due)
 	}
 }
 
-// dueHeap is a min-heap of records by sweepAt (then Deadline, then Number),
-// implementing heap.Interface and maintaining record.pos.
-type dueHeap []*record
+// popDue removes the top entry of the deadline heap; if it was live, its
+// record no longer has one.
+func (s *Store) popDue() dueEntry {
+	e := heap.Pop(&s.due).(dueEntry)
+	if e.live() {
+		e.rec.dueKey = 0
+		e.rec.gen++
+		s.dueLive--
+	}
+	return e
+}
+
+// dueEntry is one entry of the deadline heap. The keys are copied in so
+// that ordering never dereferences a record.
+type dueEntry struct {
+	at       int64 // sweep key: deadline, or end of a sweep lease (unix µs)
+	deadline int64 // unix µs
+	number   int64
+	gen      uint32
+	rec      *record
+}
+
+func (e dueEntry) live() bool { return e.gen == e.rec.gen && e.rec.dueKey != 0 }
+
+// dueHeap is a min-heap of entries by sweep key, then deadline, then Number.
+type dueHeap []dueEntry
 
 func (h dueHeap) Len() int { return len(h) }
 
 func (h dueHeap) Less(i, j int) bool {
-	a, b := h[i].sweepAt(), h[j].sweepAt()
-	if !a.Equal(b) {
-		return a.Before(b)
+	a, b := &h[i], &h[j]
+	if a.at != b.at {
+		return a.at < b.at
 	}
-	if da, db := h[i].inv.Deadline, h[j].inv.Deadline; !da.Equal(db) {
-		return da.Before(db)
+	if a.deadline != b.deadline {
+		return a.deadline < b.deadline
 	}
-	return h[i].inv.Number < h[j].inv.Number
+	return a.number < b.number
 }
 
-func (h dueHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].pos = int32(i)
-	h[j].pos = int32(j)
-}
+func (h dueHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 
-func (h *dueHeap) Push(x any) {
-	r := x.(*record)
-	r.pos = int32(len(*h))
-	*h = append(*h, r)
-}
+func (h *dueHeap) Push(x any) { *h = append(*h, x.(dueEntry)) }
 
 func (h *dueHeap) Pop() any {
 	old := *h
 	n := len(old) - 1
-	r := old[n]
-	old[n] = nil
-	r.pos = -1
+	e := old[n]
+	old[n] = dueEntry{}
 	*h = old[:n]
-	return r
+	return e
 }
 
 // idIndex keeps IDs in ascending byte order for cursor paging. IDs that
