@@ -97,10 +97,18 @@ func BenchmarkTransition(b *testing.B) {
 	})
 }
 
-// BenchmarkSweep: 1,000 due among 1,000,000 open invoices; one op is the
-// sweep that fails the 1,000 (with their callbacks). Target ≤ 2 ms.
+// BenchmarkSweep: one op is the sweep that fails 1,000 due invoices (with
+// their callbacks) among 1,000 open ones (the baseline: a store that fits
+// in cache) and among 1,000,000 (the target case: ≤ 2 ms). The ratio shows
+// the sweep does not scan the open invoices.
 func BenchmarkSweep(b *testing.B) {
-	const open, due = 1_000_000, 1_000
+	for _, open := range []int{1_000, 1_000_000} {
+		b.Run(fmt.Sprintf("open=%d", open), func(b *testing.B) { benchmarkSweep(b, open) })
+	}
+}
+
+func benchmarkSweep(b *testing.B, open int) {
+	const due = 1_000
 	h := invoicetest.New(b, func(c *invoice.Config) { c.SweepBatch = due })
 	fill := func(prefix string, n int) {
 		for i := range n {
@@ -112,7 +120,8 @@ func BenchmarkSweep(b *testing.B) {
 	// The open invoices are created "later", so their windows end after
 	// every due batch below.
 	h.Clock.Set(invoicetest.Epoch.Add(24 * time.Hour))
-	fill("open", open-due)
+	fill("open", open)
+	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -147,3 +156,4 @@ func BenchmarkStoredInvoiceBytes(b *testing.B) {
 		runtime.KeepAlive(h)
 	}
 }
+

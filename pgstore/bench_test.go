@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -71,71 +72,113 @@ func workers(b *testing.B, n int, fn func(i int)) {
 
 var workerCounts = []int{1, 8}
 
+// pair accumulates the time spent on engine (or store) work and on the
+// raw baseline, done alternately by the same workers so that both see the
+// same machine load; report turns them into per-unit metrics and their
+// ratio (engine throughput / raw throughput = raw time / engine time).
+type pair struct{ engine, raw, engineN, rawN atomic.Int64 }
+
+func (p *pair) timeEngine(n int, fn func()) {
+	t := time.Now()
+	fn()
+	p.engine.Add(int64(time.Since(t)))
+	p.engineN.Add(int64(n))
+}
+
+func (p *pair) timeRaw(n int, fn func()) {
+	t := time.Now()
+	fn()
+	p.raw.Add(int64(time.Since(t)))
+	p.rawN.Add(int64(n))
+}
+
+// both runs engine and raw for iteration i, alternating which goes first.
+func (p *pair) both(i int, engine, raw func()) {
+	if i%2 == 0 {
+		p.timeEngine(1, engine)
+		p.timeRaw(1, raw)
+	} else {
+		p.timeRaw(1, raw)
+		p.timeEngine(1, engine)
+	}
+}
+
+func (p *pair) report(b *testing.B, unit string) {
+	if p.engineN.Load() == 0 || p.rawN.Load() == 0 {
+		return
+	}
+	e := float64(p.engine.Load()) / float64(p.engineN.Load())
+	r := float64(p.raw.Load()) / float64(p.rawN.Load())
+	b.ReportMetric(e/1e3, "engine-µs/"+unit)
+	b.ReportMetric(r/1e3, "raw-µs/"+unit)
+	b.ReportMetric(r/e, "engine/raw")
+}
+
 // BenchmarkLifecycle: Create → ConfirmPayment → ReportTransaction seen →
 // ReportTransaction confirmed (8 statements: each step reads the invoice
-// by foreign_id, then inserts it or updates it with its callback).
+// by foreign_id, then inserts it or updates it with its callback), through
+// the engine and raw, alternately; ns/op covers one of each.
 func BenchmarkLifecycle(b *testing.B) {
 	for _, w := range workerCounts {
-		b.Run(fmt.Sprintf("engine/workers=%d", w), func(b *testing.B) {
-			f := newBenchFixture(b)
-			ctx := bg()
-			run := fmt.Sprint(time.Now().UnixNano())
-			b.ResetTimer()
-			workers(b, w, func(i int) {
-				id := fmt.Sprintf("lc-%s-%d", run, i)
-				if _, err := f.h.Engine.Create(ctx, invoice.CreateRequest{ForeignID: id, Title: "t", Amount: dec("100"), Currency: "EUR"}); err != nil {
-					b.Fatal(err)
-				}
-				inv, err := f.h.Engine.ConfirmPayment(ctx, id, invoice.Confirmation{Currency: "BTC", Email: "c@example.com"})
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, st := range []invoice.TxStatus{invoice.TxNotConfirmed, invoice.TxConfirmed} {
-					if _, err := f.h.Engine.ReportTransaction(ctx, id, invoice.TransactionReport{
-						TxID: "tx", Currency: "BTC", Amount: inv.SenderAmount, Status: st}); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		})
-		b.Run(fmt.Sprintf("raw/workers=%d", w), func(b *testing.B) {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
 			f := newBenchFixture(b)
 			raw := newRaw(b, f)
+			ctx := bg()
 			run := fmt.Sprint(time.Now().UnixNano())
+			var p pair
 			b.ResetTimer()
 			workers(b, w, func(i int) {
-				id := fmt.Sprintf("lc-%s-%d", run, i)
-				invID := raw.create(id)
-				raw.transition(id, invID, 1, "pending", nil)
-				raw.transition(id, invID, 2, "processing", raw.txSeen)
-				raw.transition(id, invID, 3, "confirmed", raw.txConfirmed)
+				p.both(i, func() {
+					id := fmt.Sprintf("lc-%s-%d", run, i)
+					if _, err := f.h.Engine.Create(ctx, invoice.CreateRequest{ForeignID: id, Title: "t", Amount: dec("100"), Currency: "EUR"}); err != nil {
+						b.Fatal(err)
+					}
+					inv, err := f.h.Engine.ConfirmPayment(ctx, id, invoice.Confirmation{Currency: "BTC", Email: "c@example.com"})
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, st := range []invoice.TxStatus{invoice.TxNotConfirmed, invoice.TxConfirmed} {
+						if _, err := f.h.Engine.ReportTransaction(ctx, id, invoice.TransactionReport{
+							TxID: "tx", Currency: "BTC", Amount: inv.SenderAmount, Status: st}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}, func() {
+					id := fmt.Sprintf("raw-%s-%d", run, i)
+					invID := raw.create(id)
+					raw.transition(id, invID, 1, "pending", nil)
+					raw.transition(id, invID, 2, "processing", raw.txSeen)
+					raw.transition(id, invID, 3, "confirmed", raw.txConfirmed)
+				})
 			})
+			b.StopTimer()
+			p.report(b, "lifecycle")
 		})
 	}
 }
 
 // BenchmarkTransition: one accepted transition, Engine.Cancel of a pending
-// invoice (2 statements: read by foreign_id, update with its callback).
+// invoice (2 statements: read by foreign_id, update with its callback),
+// through the engine and raw, alternately; ns/op covers one of each.
 func BenchmarkTransition(b *testing.B) {
 	for _, w := range workerCounts {
-		b.Run(fmt.Sprintf("engine/workers=%d", w), func(b *testing.B) {
-			f := newBenchFixture(b)
-			ids := f.prefill(b, b.N)
-			b.ResetTimer()
-			workers(b, w, func(i int) {
-				if _, err := f.h.Engine.Cancel(bg(), ids[i]); err != nil {
-					b.Fatal(err)
-				}
-			})
-		})
-		b.Run(fmt.Sprintf("raw/workers=%d", w), func(b *testing.B) {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
 			f := newBenchFixture(b)
 			raw := newRaw(b, f)
-			ids := f.prefill(b, b.N)
+			ids := f.prefill(b, 2*b.N)
+			var p pair
 			b.ResetTimer()
 			workers(b, w, func(i int) {
-				raw.transition(ids[i], uuid.Nil, 1, "failed", nil)
+				p.both(i, func() {
+					if _, err := f.h.Engine.Cancel(bg(), ids[2*i]); err != nil {
+						b.Fatal(err)
+					}
+				}, func() {
+					raw.transition(ids[2*i+1], uuid.Nil, 1, "failed", nil)
+				})
 			})
+			b.StopTimer()
+			p.report(b, "transition")
 		})
 	}
 }
@@ -327,46 +370,56 @@ func BenchmarkSweep1kDueOf1M(b *testing.B) {
 		}
 	}
 
-	b.Run("engine", func(b *testing.B) {
-		for range b.N {
-			b.StopTimer()
-			reset(b)
-			b.StartTimer()
-			n, err := f.h.Engine.Sweep(ctx)
-			if err != nil || n != due {
-				b.Fatalf("swept %d, %v", n, err)
-			}
-		}
-	})
-	b.Run("raw", func(b *testing.B) {
+	b.Run("engine+raw", func(b *testing.B) {
 		r := newRaw(b, f)
-		for range b.N {
-			b.StopTimer()
-			reset(b)
-			b.StartTimer()
-			rows, err := f.pool.Query(ctx, f.sql["claimDueInvoices"], now, now.Add(time.Minute), due)
-			if err != nil {
-				b.Fatal(err)
+		var p pair
+		for i := range b.N {
+			engine := func() {
+				n, err := f.h.Engine.Sweep(ctx)
+				if err != nil || n != due {
+					b.Fatalf("swept %d, %v", n, err)
+				}
 			}
-			var ids []uuid.UUID
-			for rows.Next() {
-				var (
-					id     uuid.UUID
-					at, dl time.Time
-					number int64
-				)
-				if err := rows.Scan(&id, &at, &dl, &number); err != nil {
+			rawSweep := func() {
+				rows, err := f.pool.Query(ctx, f.sql["claimDueInvoices"], now, now.Add(time.Minute), due)
+				if err != nil {
 					b.Fatal(err)
 				}
-				ids = append(ids, id)
+				var ids []uuid.UUID
+				for rows.Next() {
+					var (
+						id     uuid.UUID
+						at, dl time.Time
+						number int64
+					)
+					if err := rows.Scan(&id, &at, &dl, &number); err != nil {
+						b.Fatal(err)
+					}
+					ids = append(ids, id)
+				}
+				if rows.Err() != nil || len(ids) != due {
+					b.Fatalf("claimed %d, %v", len(ids), rows.Err())
+				}
+				for _, id := range ids {
+					r.sweepOne(id)
+				}
 			}
-			if rows.Err() != nil || len(ids) != due {
-				b.Fatalf("claimed %d, %v", len(ids), rows.Err())
+			first, second := engine, rawSweep
+			timeFirst, timeSecond := p.timeEngine, p.timeRaw
+			if i%2 == 1 {
+				first, second, timeFirst, timeSecond = rawSweep, engine, p.timeRaw, p.timeEngine
 			}
-			for _, id := range ids {
-				r.sweepOne(id)
-			}
+			b.StopTimer()
+			reset(b)
+			b.StartTimer()
+			timeFirst(1, first)
+			b.StopTimer()
+			reset(b)
+			b.StartTimer()
+			timeSecond(1, second)
 		}
+		b.StopTimer()
+		p.report(b, "sweep")
 	})
 	b.Run("claim", func(b *testing.B) {
 		for range b.N {
@@ -406,91 +459,98 @@ func (r *raw) sweepOne(id uuid.UUID) {
 }
 
 // BenchmarkOutboxClaimAck: claim pending deliveries in batches of 100 and
-// acknowledge each (1 claim + 100 acks per batch); ns/op is per delivery.
-// store: through pgstore; raw: the same statements with plain pgx.
+// acknowledge each (1 claim + up to 100 acks per batch), through the
+// store and raw, alternately batch by batch; the metrics are per delivery.
 func BenchmarkOutboxClaimAck(b *testing.B) {
 	for _, w := range workerCounts {
-		for _, mode := range []string{"store", "raw"} {
-			b.Run(fmt.Sprintf("%s/workers=%d", mode, w), func(b *testing.B) {
-				f := newBenchFixture(b)
-				f.prefillDeliveries(b, b.N)
-				ctx := bg()
-				now := f.clock.Now()
-				a := invoice.Attempt{At: now, Duration: time.Millisecond}
-				attempt := []byte(`{"at":"2026-01-01T00:00:00Z","duration_ns":1000000}`)
-				var done atomic.Int64
-				b.ResetTimer()
-				worker := func() {
-					for done.Load() < int64(b.N) {
-						if mode == "store" {
-							ds, err := f.store.ClaimDeliveries(ctx, now, time.Minute, 100)
-							if err != nil {
-								b.Fatal(err)
-							}
-							for _, d := range ds {
-								if err := f.store.AckDelivery(ctx, d.ID, d.LeaseID, a); err != nil {
-									b.Fatal(err)
-								}
-							}
-							done.Add(int64(len(ds)))
-							if len(ds) == 0 {
-								return
-							}
-							continue
-						}
-						rows, err := f.pool.Query(ctx, f.sql["claimDeliveries"], now, now.Add(time.Minute), 100)
-						if err != nil {
-							b.Fatal(err)
-						}
-						type held struct{ id, lease uuid.UUID }
-						var hs []held
-						for rows.Next() {
-							var (
-								h                 held
-								inv               uuid.UUID
-								ch, st            string
-								seq               int64
-								cb, nt, at        []byte
-								created, next, lu *time.Time
-								ready             time.Time
-							)
-							if err := rows.Scan(&h.id, &inv, &ch, &seq, &cb, &nt, &st, &created, &next, &at, &h.lease, &lu, &ready); err != nil {
-								b.Fatal(err)
-							}
-							hs = append(hs, h)
-						}
-						if rows.Err() != nil {
-							b.Fatal(rows.Err())
-						}
-						for _, h := range hs {
-							var ok, exists bool
-							if err := f.pool.QueryRow(ctx, f.sql["ackDelivery"], h.id, h.lease, attempt).Scan(&ok, &exists); err != nil || !ok {
-								b.Fatal("ack", err)
-							}
-						}
-						done.Add(int64(len(hs)))
-						if len(hs) == 0 {
-							return
-						}
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+			f := newBenchFixture(b)
+			f.prefillDeliveries(b, b.N)
+			ctx := bg()
+			now := f.clock.Now()
+			a := invoice.Attempt{At: now, Duration: time.Millisecond}
+			attempt := []byte(`{"at":"2026-01-01T00:00:00Z","duration_ns":1000000}`)
+			var (
+				p    pair
+				done atomic.Int64
+			)
+			storeBatch := func() int {
+				ds, err := f.store.ClaimDeliveries(ctx, now, time.Minute, 100)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, d := range ds {
+					if err := f.store.AckDelivery(ctx, d.ID, d.LeaseID, a); err != nil {
+						b.Fatal(err)
 					}
 				}
-				if w == 1 {
-					worker()
-				} else {
-					ch := make(chan struct{})
-					for range w {
-						go func() { defer func() { ch <- struct{}{} }(); worker() }()
+				return len(ds)
+			}
+			rawBatch := func() int {
+				rows, err := f.pool.Query(ctx, f.sql["claimDeliveries"], now, now.Add(time.Minute), 100)
+				if err != nil {
+					b.Fatal(err)
+				}
+				type held struct{ id, lease uuid.UUID }
+				var hs []held
+				for rows.Next() {
+					var (
+						h                 held
+						inv               uuid.UUID
+						ch, st            string
+						seq               int64
+						cb, nt, at        []byte
+						created, next, lu *time.Time
+						ready             time.Time
+					)
+					if err := rows.Scan(&h.id, &inv, &ch, &seq, &cb, &nt, &st, &created, &next, &at, &h.lease, &lu, &ready); err != nil {
+						b.Fatal(err)
 					}
-					for range w {
-						<-ch
+					hs = append(hs, h)
+				}
+				if rows.Err() != nil {
+					b.Fatal(rows.Err())
+				}
+				for _, h := range hs {
+					var ok, exists bool
+					if err := f.pool.QueryRow(ctx, f.sql["ackDelivery"], h.id, h.lease, attempt).Scan(&ok, &exists); err != nil || !ok {
+						b.Fatal("ack", err)
 					}
 				}
-				b.StopTimer()
-				if done.Load() < int64(b.N) {
-					b.Fatalf("delivered %d of %d", done.Load(), b.N)
+				return len(hs)
+			}
+			worker := func(k int) {
+				for i := k; done.Load() < int64(b.N); i++ {
+					var n int
+					if i%2 == 0 {
+						t := time.Now()
+						n = storeBatch()
+						p.engine.Add(int64(time.Since(t)))
+						p.engineN.Add(int64(n))
+					} else {
+						t := time.Now()
+						n = rawBatch()
+						p.raw.Add(int64(time.Since(t)))
+						p.rawN.Add(int64(n))
+					}
+					if n == 0 {
+						return
+					}
+					done.Add(int64(n))
 				}
-			})
-		}
+			}
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for k := range w {
+				wg.Go(func() { worker(k) })
+			}
+			wg.Wait()
+			b.StopTimer()
+			if done.Load() < int64(b.N) {
+				b.Fatalf("delivered %d of %d", done.Load(), b.N)
+			}
+			p.report(b, "delivery")
+		})
 	}
 }
 
@@ -517,7 +577,7 @@ func (f *benchFixture) prefillDeliveries(b *testing.B, n int) {
 	if _, err := f.pool.Exec(bg(), "ANALYZE "+f.schema+".deliveries"); err != nil {
 		b.Fatal(err)
 	}
-	if n >= 10_000 {
+	if n >= 10_000 && testing.Verbose() {
 		f.logPlan(b, f.sql["claimDeliveries"], now, now.Add(time.Minute), 100)
 	}
 }
