@@ -138,3 +138,34 @@ func TestRestartFailsOverdueAndDeliversUndelivered(t *testing.T) {
 	assert.Equal(t, statuses(failed), merchant.Statuses("unpaid"))
 	assert.Empty(t, h.Merchant.Deliveries(), "the dead engine delivered nothing")
 }
+
+// Several engines delivering from one store at once: every callback is
+// delivered exactly once (the lease holds), in order per invoice.
+func TestConcurrentDispatchersKeepOrderAndDeliverOnce(t *testing.T) {
+	h := invoicetest.New(t)
+	const n = 200
+	for i := range n {
+		id := fmt.Sprintf("o-%d", i)
+		create(t, h, typ3(id))
+		report(t, h, id, "tx", "0.00166667", invoice.TxNotConfirmed)
+		report(t, h, id, "tx", "0.00166667", invoice.TxConfirmed)
+	}
+	var wg sync.WaitGroup
+	for range 3 {
+		cfg := h.Config
+		cfg.DeliveryBatch = 16
+		e, err := invoice.New(cfg)
+		require.NoError(t, err)
+		wg.Go(func() {
+			_, err := e.DeliverDue(ctx)
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	_, err := h.Engine.DeliverDue(ctx) // whatever a head-of-line wait left behind
+	require.NoError(t, err)
+	assert.Len(t, h.Merchant.Deliveries(), 2*n)
+	for i := range n {
+		assert.Equal(t, statuses(processing, confirmed), h.Merchant.Statuses(fmt.Sprintf("o-%d", i)))
+	}
+}

@@ -135,25 +135,44 @@ func (e *Engine) notify(ctx context.Context, d *Delivery) (err error) {
 }
 
 // Run sweeps overdue invoices and delivers due callbacks until ctx ends,
-// then returns nil. It wakes every Config.PollInterval, and at once when
-// this engine records new callbacks. Errors are logged and retried on the
-// next round. Run several engines on one store to share the work.
+// then returns nil. Sweeping and delivering run side by side, so a slow
+// receiver never delays an expiry. Each wakes every Config.PollInterval;
+// delivery also wakes at once when this engine records new callbacks.
+// Errors are logged and retried on the next round. Run several engines on
+// one store to share the work.
 func (e *Engine) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		e.loop(ctx, nil, func() {
+			if _, err := e.Sweep(ctx); err != nil && ctx.Err() == nil {
+				e.cfg.Logger.ErrorContext(ctx, "sweep failed", "error", err)
+			}
+		})
+	})
+	wg.Go(func() {
+		e.loop(ctx, e.wake, func() {
+			if _, err := e.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+				e.cfg.Logger.ErrorContext(ctx, "delivery failed", "error", err)
+			}
+		})
+	})
+	wg.Wait()
+	return nil
+}
+
+// loop runs work at once, then every PollInterval or when wake fires,
+// until ctx ends.
+func (e *Engine) loop(ctx context.Context, wake <-chan struct{}, work func()) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-timer.C:
-		case <-e.wake:
+		case <-wake:
 		}
-		if _, err := e.Sweep(ctx); err != nil && ctx.Err() == nil {
-			e.cfg.Logger.ErrorContext(ctx, "sweep failed", "error", err)
-		}
-		if _, err := e.DeliverDue(ctx); err != nil && ctx.Err() == nil {
-			e.cfg.Logger.ErrorContext(ctx, "delivery failed", "error", err)
-		}
+		work()
 		timer.Reset(e.cfg.PollInterval)
 	}
 }
