@@ -226,38 +226,30 @@ func (f *benchFixture) cloneInvoices(b *testing.B, tmpl uuid.UUID, prefix string
 
 // raw issues pgstore's statements with plain pgx and pre-built arguments.
 type raw struct {
-	b                     *testing.B
-	f                     *benchFixture
-	callback              []byte
-	txSeen, txConfirmed   []byte
-	quotes                []byte
-	emptyAttempts         []byte
-	at                    time.Time
-	invoiceArgs           []any // $1..$28 with $1 and $2 to fill
-	channelArr, stateArr  []string
-	seqArr                []int64
-	createdArr, nextArr   []time.Time
-	leaseIDArr            []*uuid.UUID
-	leaseUntilArr         []*time.Time
-	callbackArr, nilNotes [][]byte
-	attemptsArr           [][]byte
+	b                   *testing.B
+	f                   *benchFixture
+	callback            []byte
+	txSeen, txConfirmed string
+	quotes              []byte
+	at                  time.Time
+	invoiceArgs         []any // $1..$28 with $1 and $2 to fill
+	outboxHead          string
+	outboxTail          string
 }
 
 func newRaw(b *testing.B, f *benchFixture) *raw {
 	at := invoicetest.Epoch
 	r := &raw{b: b, f: f, at: at,
-		callback:      []byte(`{"id":1,"foreign_id":"x","type":"invoice","crypto_address":{"id":1,"currency":"BTC","address":"BTC-x","tag":""},"currency_sent":{"currency":"BTC","amount":"0.00166667","remaining_amount":"0"},"currency_received":{"currency":"EUR","amount":"100"},"transactions":[],"fees":[],"error":"","status":"pending","fixed_at":0,"expires_at":0}`),
-		txSeen:        []byte(`[{"id":1000001,"txid":"tx","currency":"BTC","amount":"0.00166667","confirmations":0,"status":"not_confirmed","accounted":true,"seen_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}]`),
-		txConfirmed:   []byte(`[{"id":1000001,"txid":"tx","currency":"BTC","amount":"0.00166667","confirmations":0,"status":"confirmed","accounted":true,"settled":true,"seen_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}]`),
-		emptyAttempts: []byte(`[]`),
+		callback:    []byte(`{"id":1,"foreign_id":"x","type":"invoice","crypto_address":{"id":1,"currency":"BTC","address":"BTC-x","tag":""},"currency_sent":{"currency":"BTC","amount":"0.00166667","remaining_amount":"0"},"currency_received":{"currency":"EUR","amount":"100"},"transactions":[],"fees":[],"error":"","status":"pending","fixed_at":0,"expires_at":0}`),
+		txSeen:      string(`[{"id":1000001,"txid":"tx","currency":"BTC","amount":"0.00166667","confirmations":0,"status":"not_confirmed","accounted":true,"seen_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}]`),
+		txConfirmed: string(`[{"id":1000001,"txid":"tx","currency":"BTC","amount":"0.00166667","confirmations":0,"status":"confirmed","accounted":true,"settled":true,"seen_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}]`),
 	}
 	r.invoiceArgs = []any{nil, nil, "", "no_timer", "fill_or_kill", "t", "", "100", "EUR", "BTC", "0.00166667", "60000",
 		nil, at, at.Add(15 * time.Minute), "BTC-x", "", "c@example.com", "", "", "created", "", nil, nil,
 		at.Add(15 * time.Minute), at, at, at.Add(15 * time.Minute)}
-	r.channelArr, r.stateArr, r.seqArr = []string{"merchant"}, []string{"pending"}, []int64{0}
-	r.createdArr, r.nextArr = []time.Time{at}, []time.Time{at}
-	r.leaseIDArr, r.leaseUntilArr = []*uuid.UUID{nil}, []*time.Time{nil}
-	r.callbackArr, r.nilNotes, r.attemptsArr = [][]byte{r.callback}, [][]byte{nil}, [][]byte{r.emptyAttempts}
+	r.outboxHead = `[{"id":"`
+	r.outboxTail = `,"callback":` + string(r.callback) + `,"notice":null,"state":"pending","created_at":"2026-01-01T00:00:00Z",` +
+		`"next_attempt_at":"2026-01-01T00:00:00Z","attempts":[],"lease_id":null,"lease_until":null}]`
 	return r
 }
 
@@ -307,7 +299,7 @@ func (r *raw) create(foreignID string) uuid.UUID {
 
 // transition reads the invoice and updates it from version with one
 // callback in the outbox.
-func (r *raw) transition(foreignID string, id uuid.UUID, version int64, status string, txs []byte) {
+func (r *raw) transition(foreignID string, id uuid.UUID, version int64, status string, txs any) {
 	got := r.read(foreignID)
 	if id == uuid.Nil {
 		id = got
@@ -315,8 +307,7 @@ func (r *raw) transition(foreignID string, id uuid.UUID, version int64, status s
 	args := append([]any(nil), r.invoiceArgs...)
 	args[0], args[1], args[20], args[22] = id, foreignID, status, txs
 	did, _ := uuid.NewV7()
-	args = append(args, version, []uuid.UUID{did}, r.channelArr, []int64{(version + 1) << 10}, r.callbackArr,
-		r.nilNotes, r.stateArr, r.createdArr, r.nextArr, r.attemptsArr, r.leaseIDArr, r.leaseUntilArr)
+	args = append(args, version, r.outbox(did, version+1))
 	var (
 		newVersion *int64
 		exists     bool
@@ -327,6 +318,12 @@ func (r *raw) transition(foreignID string, id uuid.UUID, version int64, status s
 	if newVersion == nil {
 		r.b.Fatalf("%s: conflict", foreignID)
 	}
+}
+
+// outbox is the outbox parameter: one callback with the given ID and the
+// Seq of the given version.
+func (r *raw) outbox(id uuid.UUID, version int64) string {
+	return r.outboxHead + id.String() + `","channel":"merchant","seq":` + strconv.FormatInt(version<<10, 10) + r.outboxTail
 }
 
 // BenchmarkSweep1kDueOf1M: 1,000 due invoices among 1,000,000 rows
@@ -444,8 +441,7 @@ func (r *raw) sweepOne(id uuid.UUID) {
 	args := append([]any(nil), r.invoiceArgs...)
 	args[0], args[1], args[20], args[27] = id, foreignID, "failed", nil
 	did, _ := uuid.NewV7()
-	args = append(args, version, []uuid.UUID{did}, r.channelArr, []int64{(version + 1) << 10}, r.callbackArr,
-		r.nilNotes, r.stateArr, r.createdArr, r.nextArr, r.attemptsArr, r.leaseIDArr, r.leaseUntilArr)
+	args = append(args, version, r.outbox(did, version+1))
 	var (
 		newVersion *int64
 		exists     bool
@@ -469,7 +465,7 @@ func BenchmarkOutboxClaimAck(b *testing.B) {
 			ctx := bg()
 			now := f.clock.Now()
 			a := invoice.Attempt{At: now, Duration: time.Millisecond}
-			attempt := []byte(`{"at":"2026-01-01T00:00:00Z","duration_ns":1000000}`)
+			attempt := `{"at":"2026-01-01T00:00:00Z","duration_ns":1000000}`
 			var (
 				p    pair
 				done atomic.Int64

@@ -49,11 +49,20 @@ func invoiceArgs(inv *invoice.Invoice) ([]any, error) {
 	return []any{
 		inv.ID, inv.ForeignID, inv.EndUserReference, typ, mode, inv.Title, inv.Description,
 		exactString(inv.Amount), inv.Currency, inv.SenderCurrency, exactString(inv.SenderAmount),
-		exactString(inv.Rate), quotes,
+		exactString(inv.Rate), jsonArg(quotes),
 		tsArg(inv.FixedAt), tsArg(inv.ExpiresAt), inv.Deposit.Address, inv.Deposit.Tag, inv.Email,
-		inv.URLSuccess, inv.URLFailed, status, inv.Error, txs, claims,
+		inv.URLSuccess, inv.URLFailed, status, inv.Error, jsonArg(txs), jsonArg(claims),
 		tsArg(inv.Deadline), tsArg(inv.CreatedAt), tsArg(inv.UpdatedAt), sweepAt,
 	}, nil
+}
+
+// jsonArg passes a JSON document as text (cast to jsonb in the SQL), so
+// that every pgx query execution mode encodes it alike; nil is SQL NULL.
+func jsonArg(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return string(b)
 }
 
 // scanInvoice reads one row of invoiceColumns.
@@ -224,12 +233,12 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 	args = append(args, inv.Version)
 	query := s.sql.updateInvoice
 	if len(outbox) > 0 {
-		arrays, err := outboxArrays(inv.ID, outbox)
+		rows, err := outboxJSON(inv.ID, outbox)
 		if err != nil {
 			return err
 		}
 		query = s.sql.updateInvoiceOutbox
-		args = append(args, arrays...)
+		args = append(args, string(rows))
 	}
 	var (
 		version *int64

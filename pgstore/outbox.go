@@ -3,6 +3,7 @@ package pgstore
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -14,22 +15,27 @@ import (
 	invoice "github.com/cryptoinvoice/invoice"
 )
 
-// outboxArrays returns the array arguments $30..$40 of updateInvoiceOutbox.
-func outboxArrays(invoiceID uuid.UUID, outbox []*invoice.Delivery) ([]any, error) {
-	n := len(outbox)
-	var (
-		ids        = make([]uuid.UUID, n)
-		channels   = make([]string, n)
-		seqs       = make([]int64, n)
-		callbacks  = make([][]byte, n)
-		notices    = make([][]byte, n)
-		states     = make([]string, n)
-		created    = make([]*time.Time, n)
-		next       = make([]time.Time, n)
-		attempts   = make([][]byte, n)
-		leaseIDs   = make([]*uuid.UUID, n)
-		leaseUntil = make([]*time.Time, n)
-	)
+// outboxRow is one outbox record as jsonb_to_recordset reads it in
+// updateInvoiceOutbox.
+type outboxRow struct {
+	ID            uuid.UUID       `json:"id"`
+	Channel       string          `json:"channel"`
+	Seq           int64           `json:"seq"`
+	Callback      json.RawMessage `json:"callback"`
+	Notice        json.RawMessage `json:"notice"`
+	State         string          `json:"state"`
+	CreatedAt     *time.Time      `json:"created_at"`
+	NextAttemptAt time.Time       `json:"next_attempt_at"`
+	Attempts      json.RawMessage `json:"attempts"`
+	LeaseID       *uuid.UUID      `json:"lease_id"`
+	LeaseUntil    *time.Time      `json:"lease_until"`
+}
+
+// outboxJSON returns the outbox records as the JSON array parameter of
+// updateInvoiceOutbox. Records must belong to invoiceID (a zero InvoiceID
+// is taken as it).
+func outboxJSON(invoiceID uuid.UUID, outbox []*invoice.Delivery) ([]byte, error) {
+	rows := make([]outboxRow, len(outbox))
 	for i, d := range outbox {
 		switch {
 		case d == nil:
@@ -37,37 +43,41 @@ func outboxArrays(invoiceID uuid.UUID, outbox []*invoice.Delivery) ([]any, error
 		case d.InvoiceID != invoiceID && d.InvoiceID != uuid.Nil:
 			return nil, fmt.Errorf("pgstore: update invoice %s: delivery %s belongs to invoice %s", invoiceID, d.ID, d.InvoiceID)
 		}
+		r := &rows[i]
 		var err error
-		ids[i] = d.ID
-		if channels[i], err = channelName(d.Channel); err != nil {
+		r.ID, r.Seq = d.ID, d.Seq
+		if r.Channel, err = channelName(d.Channel); err != nil {
 			return nil, err
 		}
-		seqs[i] = d.Seq
-		if callbacks[i], err = encodeCallback(d.Callback); err != nil {
+		if r.Callback, err = encodeCallback(d.Callback); err != nil {
 			return nil, err
 		}
-		if notices[i], err = encodeNotice(d.Notice); err != nil {
+		if r.Notice, err = encodeNotice(d.Notice); err != nil {
 			return nil, err
 		}
 		state := d.State
 		if state == 0 {
 			state = invoice.DeliveryPending
 		}
-		if states[i], err = stateName(state); err != nil {
+		if r.State, err = stateName(state); err != nil {
 			return nil, err
 		}
-		created[i] = timePtr(d.CreatedAt)
-		next[i] = d.NextAttemptAt.UTC()
-		if attempts[i], err = encodeAttempts(d.Attempts); err != nil {
+		r.CreatedAt = timePtr(d.CreatedAt)
+		r.NextAttemptAt = d.NextAttemptAt.UTC()
+		if r.Attempts, err = encodeAttempts(d.Attempts); err != nil {
 			return nil, err
 		}
 		if d.LeaseID != uuid.Nil {
 			id := d.LeaseID
-			leaseIDs[i] = &id
+			r.LeaseID = &id
 		}
-		leaseUntil[i] = timePtr(d.LeaseUntil)
+		r.LeaseUntil = timePtr(d.LeaseUntil)
 	}
-	return []any{ids, channels, seqs, callbacks, notices, states, created, next, attempts, leaseIDs, leaseUntil}, nil
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: encode outbox: %w", err)
+	}
+	return b, nil
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -218,7 +228,7 @@ func (s *Store) AckDelivery(ctx context.Context, id, leaseID uuid.UUID, a invoic
 	if err != nil {
 		return err
 	}
-	return s.settle(ctx, "ack delivery", id, s.sql.ackDelivery, id, leaseID, att)
+	return s.settle(ctx, "ack delivery", id, s.sql.ackDelivery, id, leaseID, string(att))
 }
 
 // RescheduleDelivery appends a failed attempt and releases the lease: the
@@ -230,7 +240,7 @@ func (s *Store) RescheduleDelivery(ctx context.Context, id, leaseID uuid.UUID, a
 	if err != nil {
 		return err
 	}
-	return s.settle(ctx, "reschedule delivery", id, s.sql.rescheduleDelivery, id, leaseID, att, next.UTC(), dead)
+	return s.settle(ctx, "reschedule delivery", id, s.sql.rescheduleDelivery, id, leaseID, string(att), next.UTC(), dead)
 }
 
 func (s *Store) settle(ctx context.Context, what string, id uuid.UUID, query string, args ...any) error {

@@ -54,8 +54,9 @@ func buildStatements(schema string) *statements {
 	amount, currency, sender_currency, sender_amount, rate, quotes,
 	fixed_at, expires_at, deposit_address, deposit_tag, email, url_success, url_failed,
 	status, error, transactions, refund_claims, deadline, created_at, updated_at, sweep_at, version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::numeric, $9, $10, $11::text::numeric, $12::text::numeric, $13,
-	$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, 1)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::numeric, $9, $10, $11::text::numeric, $12::text::numeric,
+	$13::text::jsonb, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23::text::jsonb, $24::text::jsonb, $25, $26,
+	$27, $28, 1)
 ON CONFLICT (foreign_id) DO NOTHING
 RETURNING number`),
 
@@ -72,24 +73,24 @@ RETURNING number`),
 	UPDATE {schema}.invoices SET
 		foreign_id = $2, end_user_reference = $3, type = $4, payment_mode = $5, title = $6, description = $7,
 		amount = $8::text::numeric, currency = $9, sender_currency = $10, sender_amount = $11::text::numeric,
-		rate = $12::text::numeric, quotes = $13, fixed_at = $14, expires_at = $15, deposit_address = $16,
+		rate = $12::text::numeric, quotes = $13::text::jsonb, fixed_at = $14, expires_at = $15, deposit_address = $16,
 		deposit_tag = $17, email = $18, url_success = $19, url_failed = $20, status = $21, error = $22,
-		transactions = $23, refund_claims = $24, deadline = $25, created_at = $26, updated_at = $27,
-		sweep_at = $28, version = version + 1
+		transactions = $23::text::jsonb, refund_claims = $24::text::jsonb, deadline = $25, created_at = $26,
+		updated_at = $27, sweep_at = $28, version = version + 1
 	WHERE id = $1 AND version = $29
 	RETURNING version)
 SELECT (SELECT version FROM upd), EXISTS (SELECT 1 FROM {schema}.invoices WHERE id = $1)`),
 
-		// As updateInvoice, plus the outbox rows as arrays $30..$41,
+		// As updateInvoice, plus the outbox rows as one JSON array ($30),
 		// inserted only when the update happened.
 		updateInvoiceOutbox: r.Replace(`WITH upd AS (
 	UPDATE {schema}.invoices SET
 		foreign_id = $2, end_user_reference = $3, type = $4, payment_mode = $5, title = $6, description = $7,
 		amount = $8::text::numeric, currency = $9, sender_currency = $10, sender_amount = $11::text::numeric,
-		rate = $12::text::numeric, quotes = $13, fixed_at = $14, expires_at = $15, deposit_address = $16,
+		rate = $12::text::numeric, quotes = $13::text::jsonb, fixed_at = $14, expires_at = $15, deposit_address = $16,
 		deposit_tag = $17, email = $18, url_success = $19, url_failed = $20, status = $21, error = $22,
-		transactions = $23, refund_claims = $24, deadline = $25, created_at = $26, updated_at = $27,
-		sweep_at = $28, version = version + 1
+		transactions = $23::text::jsonb, refund_claims = $24::text::jsonb, deadline = $25, created_at = $26,
+		updated_at = $27, sweep_at = $28, version = version + 1
 	WHERE id = $1 AND version = $29
 	RETURNING id, version),
 ins AS (
@@ -97,9 +98,9 @@ ins AS (
 		next_attempt_at, attempts, lease_id, lease_until, ready_at)
 	SELECT o.id, upd.id, o.channel, o.seq, o.callback, o.notice, o.state, o.created_at,
 		o.next_attempt_at, o.attempts, o.lease_id, o.lease_until, GREATEST(o.next_attempt_at, o.lease_until)
-	FROM upd CROSS JOIN unnest($30::uuid[], $31::text[], $32::int8[], $33::jsonb[], $34::jsonb[], $35::text[],
-		$36::timestamptz[], $37::timestamptz[], $38::jsonb[], $39::uuid[], $40::timestamptz[])
-		AS o(id, channel, seq, callback, notice, state, created_at, next_attempt_at, attempts, lease_id, lease_until)
+	FROM upd CROSS JOIN jsonb_to_recordset($30::text::jsonb) AS o(id uuid, channel text, seq bigint,
+		callback jsonb, notice jsonb, state text, created_at timestamptz, next_attempt_at timestamptz,
+		attempts jsonb, lease_id uuid, lease_until timestamptz)
 	RETURNING 1)
 SELECT (SELECT version FROM upd), EXISTS (SELECT 1 FROM {schema}.invoices WHERE id = $1)`),
 
@@ -137,7 +138,7 @@ RETURNING {dColumns}, c.ready_at`),
 
 		// $1 id, $2 lease, $3 attempt.
 		ackDelivery: r.Replace(`WITH u AS (
-	UPDATE {schema}.deliveries SET state = 'delivered', attempts = attempts || jsonb_build_array($3::jsonb),
+	UPDATE {schema}.deliveries SET state = 'delivered', attempts = attempts || jsonb_build_array($3::text::jsonb),
 		lease_id = NULL, lease_until = NULL, ready_at = next_attempt_at
 	WHERE id = $1 AND lease_id = $2 AND state = 'pending'
 	RETURNING 1)
@@ -145,7 +146,7 @@ SELECT EXISTS (SELECT 1 FROM u), EXISTS (SELECT 1 FROM {schema}.deliveries WHERE
 
 		// $1 id, $2 lease, $3 attempt, $4 next, $5 dead.
 		rescheduleDelivery: r.Replace(`WITH u AS (
-	UPDATE {schema}.deliveries SET attempts = attempts || jsonb_build_array($3::jsonb),
+	UPDATE {schema}.deliveries SET attempts = attempts || jsonb_build_array($3::text::jsonb),
 		lease_id = NULL, lease_until = NULL,
 		state = CASE WHEN $5::bool THEN 'dead' ELSE 'pending' END,
 		next_attempt_at = CASE WHEN $5::bool THEN next_attempt_at ELSE $4::timestamptz END,
