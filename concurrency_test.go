@@ -88,7 +88,7 @@ func TestConcurrentSweepsFailEachInvoiceOnce(t *testing.T) {
 	engines := make([]*invoice.Engine, 4)
 	for i := range engines {
 		cfg := h.Config
-		cfg.SweepBatch = 7
+		cfg.SweepBatch, cfg.SweepConcurrency = 7, 3
 		e, err := invoice.New(cfg)
 		require.NoError(t, err)
 		engines[i] = e

@@ -2,7 +2,10 @@ package invoice
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 )
 
 // expireIfDue fails the invoice when its deadline has passed: the payment
@@ -30,25 +33,43 @@ func (ch *change) expireIfDue() {
 
 // Sweep fails every invoice whose deadline has passed, in bounded batches
 // of Config.SweepBatch claimed from the store (so several engines share the
-// work), until none is due. It returns how many invoices it failed.
+// work), each batch worked by up to Config.SweepConcurrency goroutines,
+// until none is due. It returns how many invoices it failed.
 func (e *Engine) Sweep(ctx context.Context) (int, error) {
-	failed := 0
+	var failed atomic.Int64
 	for {
 		ids, err := e.cfg.Store.ClaimDueInvoices(ctx, e.now(), e.cfg.SweepLease, e.cfg.SweepBatch)
 		if err != nil {
-			return failed, fmt.Errorf("invoice: sweep: %w", err)
+			return int(failed.Load()), fmt.Errorf("invoice: sweep: %w", err)
 		}
-		for _, id := range ids {
-			inv, err := e.mutate(ctx, e.byID(id), nil)
-			if err != nil {
-				return failed, fmt.Errorf("invoice: sweep: %w", err)
-			}
-			if inv.Status == StatusFailed {
-				failed++
-			}
+		var (
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			errs []error
+			next atomic.Int64
+		)
+		for range min(e.cfg.SweepConcurrency, len(ids)) {
+			wg.Go(func() {
+				for i := next.Add(1) - 1; i < int64(len(ids)); i = next.Add(1) - 1 {
+					inv, err := e.mutate(ctx, e.byID(ids[i]), nil)
+					if err != nil {
+						mu.Lock()
+						errs = append(errs, err)
+						mu.Unlock()
+						return
+					}
+					if inv.Status == StatusFailed {
+						failed.Add(1)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return int(failed.Load()), fmt.Errorf("invoice: sweep: %w", err)
 		}
 		if len(ids) < e.cfg.SweepBatch {
-			return failed, nil
+			return int(failed.Load()), nil
 		}
 	}
 }
