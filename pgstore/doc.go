@@ -51,6 +51,12 @@
 // delivery stays pending and keeps blocking those behind it, which keeps
 // callbacks of one invoice in order across engines.
 //
+// Parameters are plain text, numbers, times and UUIDs (JSON documents are
+// sent as text and cast), so the store works in every pgx query execution
+// mode, including QueryExecModeExec and QueryExecModeSimpleProtocol for
+// PgBouncer in transaction pooling mode; the conformance suite runs in all
+// of them.
+//
 // Serialization failures (SQLSTATE 40001, seen when the server runs
 // SERIALIZABLE transactions) and deadlocks (40P01) are retried with
 // jittered backoff up to WithMaxRetries times (default 5), then returned.
