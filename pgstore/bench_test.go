@@ -330,7 +330,8 @@ func (r *raw) outbox(id uuid.UUID, version int64) string {
 // (prefilled in SQL: 1,000 due, 49,000 open with later deadlines, 950,000
 // final). engine: Engine.Sweep fails the 1,000 (SweepBatch 1,000: one
 // claim, then read + update with callback each). raw: the same
-// statements with plain pgx. claim: ClaimDueInvoices alone.
+// statements with plain pgx. engine-concurrency=8: Engine.Sweep with
+// SweepConcurrency 8. claim: ClaimDueInvoices alone.
 func BenchmarkSweep1kDueOf1M(b *testing.B) {
 	const total, due, open = 1_000_000, 1_000, 49_000
 	f := newBenchFixture(b, func(c *invoice.Config) { c.SweepBatch = due })
@@ -417,6 +418,22 @@ func BenchmarkSweep1kDueOf1M(b *testing.B) {
 		}
 		b.StopTimer()
 		p.report(b, "sweep")
+	})
+	// The same sweep by an engine that works each claimed batch with 8
+	// goroutines (Config.SweepConcurrency), beside the sequential one above.
+	concurrent := invoicetest.New(b, func(c *invoice.Config) {
+		c.Store, c.Clock, c.NewID, c.SweepBatch, c.SweepConcurrency = f.store, f.clock, uuid.NewV7, due, 8
+	})
+	b.Run("engine-concurrency=8", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			reset(b)
+			b.StartTimer()
+			n, err := concurrent.Engine.Sweep(ctx)
+			if err != nil || n != due {
+				b.Fatalf("swept %d, %v", n, err)
+			}
+		}
 	})
 	b.Run("claim", func(b *testing.B) {
 		for range b.N {
