@@ -241,7 +241,8 @@ func TestEnginesRaceOnSharedInvoices(t *testing.T) {
 	clock := invoicetest.NewClock(invoicetest.Epoch)
 	var inst [3]*instance
 	for i := range inst {
-		inst[i] = newInstance(t, schema, clock)
+		// The sweeping engine works its batches with 4 goroutines.
+		inst[i] = newInstance(t, schema, clock, func(c *invoice.Config) { c.SweepConcurrency = 4 })
 	}
 	ctx := bg()
 
