@@ -76,7 +76,7 @@ func (e *Engine) CreateIn(ctx context.Context, store Store, req CreateRequest) (
 		Mode:             req.Mode,
 		Title:            req.Title,
 		Description:      req.Description,
-		Amount:           req.Amount,
+		Amount:           canonical(req.Amount),
 		Currency:         req.Currency,
 		Email:            req.Email,
 		URLSuccess:       req.URLSuccess,

@@ -37,10 +37,10 @@ func New(cfg Config) (*Engine, error) {
 	for _, cur := range cfg.Currencies {
 		e.currencies[cur.Code] = cur
 	}
+	// Exact: (100 - p) / 100, a shift of the decimal point.
 	hundred := decimal.NewFromInt(100)
-	one := decimal.NewFromInt(1)
-	e.spreadFactor = one.Sub(cfg.RateSpreadPercent.Div(hundred))
-	e.minReceived = one.Sub(cfg.UnderpaymentTolerancePercent.Div(hundred))
+	e.spreadFactor = hundred.Sub(cfg.RateSpreadPercent).Shift(-2)
+	e.minReceived = hundred.Sub(cfg.UnderpaymentTolerancePercent).Shift(-2)
 	return e, nil
 }
 

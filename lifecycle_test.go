@@ -580,3 +580,16 @@ func TestInstallmentsWithinToleranceConfirm(t *testing.T) {
 	inv := report(t, h, "o-1", "p2", "0.00066", invoice.TxConfirmed) // 0.00166 ≥ 0.00166667 × 0.99
 	assert.Equal(t, confirmed, inv.Status)
 }
+
+func TestPositiveExponentsAreStoredCanonically(t *testing.T) {
+	h := invoicetest.New(t, func(c *invoice.Config) {
+		c.Rates = invoice.StaticRates{"BTC/EUR": dec("6E4")}
+	})
+	req := typ3("o-1")
+	req.Amount = dec("1E2")
+	inv := create(t, h, req)
+	assert.Equal(t, int32(0), inv.Amount.Exponent())
+	assert.Equal(t, "100", inv.Amount.String())
+	assert.Equal(t, int32(0), inv.Rate.Exponent())
+	assert.Equal(t, "60000", inv.Rate.String())
+}

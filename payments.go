@@ -121,7 +121,7 @@ func (e *Engine) ReportTransaction(ctx context.Context, foreignID string, r Tran
 				Number:        inv.Number*1_000_000 + int64(len(inv.Transactions)+1),
 				TxID:          r.TxID,
 				Currency:      r.Currency,
-				Amount:        r.Amount,
+				Amount:        canonical(r.Amount),
 				Confirmations: r.Confirmations,
 				Status:        r.Status,
 				Accounted:     ch.accountable(r.Currency),

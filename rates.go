@@ -72,9 +72,24 @@ func (e *Engine) fixQuote(ctx context.Context, amount decimal.Decimal, invoiceCu
 		if !raw.IsPositive() {
 			return Quote{}, fmt.Errorf("%w: %s/%s rate is %s, must be positive", ErrRate, payCurrency, invoiceCurrency, raw)
 		}
-		rate = raw.Mul(e.spreadFactor)
+		rate = raw
+		if !e.cfg.RateSpreadPercent.IsZero() {
+			rate = raw.Mul(e.spreadFactor)
+		}
 	}
-	return Quote{Currency: payCurrency, Rate: rate, Amount: PaymentAmount(amount, rate, cur.Precision)}, nil
+	rate = canonical(rate)
+	return Quote{Currency: payCurrency, Rate: rate, Amount: canonical(PaymentAmount(amount, rate, cur.Precision))}, nil
+}
+
+// canonical rescales a decimal with a positive exponent ("15E2") to
+// exponent 0 ("1500"), the same value; others are returned as they are.
+// Every amount the engine stores is canonical, so SQL numeric columns (which
+// have no positive exponents) return exactly what was stored.
+func canonical(d decimal.Decimal) decimal.Decimal {
+	if d.Exponent() > 0 {
+		return decimal.NewFromBigInt(d.BigInt(), 0)
+	}
+	return d
 }
 
 // PaymentAmount returns amount / rate rounded up to precision fraction

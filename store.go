@@ -14,7 +14,8 @@ import (
 //
 // Times given to a Store are UTC with at most microsecond precision and
 // must come back exactly; decimals must come back with the same value and
-// exponent. Methods return errors that match ErrNotFound, ErrDuplicate,
+// exponent (the engine gives no decimal a positive exponent: "1500", never
+// "15E2"). Methods return errors that match ErrNotFound, ErrDuplicate,
 // ErrConflict or ErrLeaseLost with errors.Is where documented, and the
 // context's error when ctx is done.
 type Store interface {
