@@ -69,6 +69,8 @@ type Store struct {
 	deliveryIDs idIndex                           // every delivery ID, for ListDeliveries
 	queues      map[queueKey]*queue               // pending deliveries per invoice and channel
 	ready       readyHeap                         // non-empty queues by when their head is claimable
+	leasePrefix uuid.UUID                         // see nextLeaseID
+	leaseCount  uint64
 }
 
 var _ invoice.Store = (*Store)(nil)

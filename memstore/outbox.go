@@ -3,6 +3,7 @@ package memstore
 import (
 	"container/heap"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sort"
@@ -178,7 +179,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		}
 		heap.Pop(&s.ready)
 		d := q.items[0]
-		d.LeaseID = uuid.New()
+		d.LeaseID = s.nextLeaseID()
 		d.LeaseUntil = now.Add(lease)
 		out = append(out, d.Clone())
 		claimed = append(claimed, q)
@@ -334,4 +335,17 @@ func (s *Store) RedeliverDelivery(ctx context.Context, id uuid.UUID, now time.Ti
 	d.LeaseID, d.LeaseUntil = uuid.Nil, time.Time{}
 	s.enqueue(d)
 	return nil
+}
+
+// nextLeaseID returns a lease ID unique within this store: a random prefix
+// chosen once (so IDs differ between stores too) and a counter, without
+// asking crypto/rand on every claim.
+func (s *Store) nextLeaseID() uuid.UUID {
+	if s.leasePrefix == uuid.Nil {
+		s.leasePrefix = uuid.New()
+	}
+	s.leaseCount++
+	id := s.leasePrefix
+	binary.BigEndian.PutUint64(id[8:], binary.BigEndian.Uint64(id[8:])^s.leaseCount)
+	return id
 }
