@@ -69,6 +69,7 @@ func (e *Engine) deliverOne(ctx context.Context, d *Delivery) (bool, error) {
 	start := time.Now()
 	attempt := Attempt{At: e.now()}
 	actx, cancel := context.WithTimeout(ctx, e.cfg.DeliveryTimeout)
+	actx = context.WithValue(actx, statusKey{}, &attempt.StatusCode)
 	err := e.notify(actx, d)
 	cancel()
 	attempt.Duration = time.Since(start)
@@ -102,6 +103,19 @@ func (e *Engine) deliverOne(ctx context.Context, d *Delivery) (bool, error) {
 		return false, e.recordErr(d, rerr)
 	}
 	return false, nil
+}
+
+type statusKey struct{}
+
+// RecordStatus lets a Notifier record the HTTP status code of the attempt
+// it is making, success or not, in the delivery log (Attempt.StatusCode).
+// ctx is the context the engine passed to Notify; elsewhere RecordStatus
+// does nothing. (An error with an HTTPStatus() int method records its code
+// as well.)
+func RecordStatus(ctx context.Context, code int) {
+	if p, ok := ctx.Value(statusKey{}).(*int); ok {
+		*p = code
+	}
 }
 
 func (e *Engine) recordErr(d *Delivery, err error) error {

@@ -227,6 +227,7 @@ func TestEngineRetriesAlongSchedule(t *testing.T) {
 		assert.NotEmpty(t, a.Error)
 	}
 	assert.Empty(t, ds[0].Attempts[3].Error)
+	assert.Equal(t, http.StatusOK, ds[0].Attempts[3].StatusCode, "a successful attempt's status is logged too")
 	assert.Equal(t, invoicetest.Epoch.Add(21*time.Minute), ds[0].Attempts[3].At)
 	assert.Equal(t, ds[0].ID.String(), attempts[0].WebhookID)
 	assert.Equal(t, invoice.DeliveryDelivered, ds[1].State)

@@ -233,6 +233,7 @@ func (s *Sender) Notify(ctx context.Context, d *invoice.Delivery) error {
 	// A 2xx status counts even if reading the rest of its body fails.
 	head, _ := readLimited(resp.Body, s.maxResp, maxErrorBody)
 	resp.Body.Close()
+	invoice.RecordStatus(ctx, resp.StatusCode) // into the delivery log, success or not
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return &StatusError{StatusCode: resp.StatusCode, Body: head, Location: resp.Header.Get("Location")}
 	}
