@@ -125,21 +125,37 @@ func (inv *Invoice) Quote(currency string) (Quote, bool) {
 // ReceivedAmount returns the sum of the accounted, not cancelled
 // transactions (seen or confirmed) in the payment currency.
 func (inv *Invoice) ReceivedAmount() decimal.Decimal {
-	sum := decimal.Zero
-	for _, t := range inv.Transactions {
-		if t.Accounted && t.Status != TxCancelled {
-			sum = sum.Add(t.Amount)
-		}
-	}
-	return sum
+	return sumAmounts(inv.Transactions, func(t *Transaction) bool {
+		return t.Accounted && t.Status != TxCancelled
+	})
 }
 
 // RemainingAmount returns what is left to pay in the payment currency
 // (never negative; zero before the payment amount is fixed).
 func (inv *Invoice) RemainingAmount() decimal.Decimal {
-	rem := inv.SenderAmount.Sub(inv.ReceivedAmount())
-	if rem.IsNegative() {
+	received := inv.ReceivedAmount()
+	switch {
+	case received.IsZero():
+		return inv.SenderAmount
+	case received.GreaterThanOrEqual(inv.SenderAmount):
 		return decimal.Zero
 	}
-	return rem
+	return inv.SenderAmount.Sub(received)
+}
+
+// sumAmounts adds the amounts of the transactions that match. A single
+// match is returned as it is (decimal arithmetic allocates).
+func sumAmounts(txs []Transaction, match func(*Transaction) bool) decimal.Decimal {
+	var sum decimal.Decimal
+	found := false
+	for i := range txs {
+		if t := &txs[i]; match(t) {
+			if !found {
+				sum, found = t.Amount, true
+			} else {
+				sum = sum.Add(t.Amount)
+			}
+		}
+	}
+	return sum
 }

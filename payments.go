@@ -217,17 +217,14 @@ func (ch *change) evaluate(newPart bool) {
 			ch.revert(received)
 			return
 		}
-		confirmed := decimal.Zero
 		for _, t := range inv.Transactions {
-			if !t.Accounted || t.Status == TxCancelled {
-				continue
-			}
-			if t.Status != TxConfirmed {
+			if t.Accounted && t.Status == TxNotConfirmed {
 				return // still confirming
 			}
-			confirmed = confirmed.Add(t.Amount)
 		}
-		if ch.covers(confirmed) {
+		// Every accounted, not cancelled transaction is confirmed: what was
+		// received is what is confirmed.
+		if ch.covers(received) {
 			_ = ch.apply(EventFundsConfirmed)
 		} else {
 			_ = ch.apply(EventUnderpaid)
@@ -239,7 +236,11 @@ func (ch *change) evaluate(newPart bool) {
 // covers reports whether total pays the invoice: at least the payment
 // amount less the underpayment tolerance.
 func (ch *change) covers(total decimal.Decimal) bool {
-	return total.GreaterThanOrEqual(ch.inv.SenderAmount.Mul(ch.e.minReceived))
+	if total.GreaterThanOrEqual(ch.inv.SenderAmount) {
+		return true
+	}
+	return !ch.e.cfg.UnderpaymentTolerancePercent.IsZero() &&
+		total.GreaterThanOrEqual(ch.inv.SenderAmount.Mul(ch.e.minReceived))
 }
 
 // enterProcessing moves the invoice to processing; for currencies whose
