@@ -50,7 +50,9 @@ type Store interface {
 	// the status is final), releasing any sweep lease. ForeignID may change
 	// (re-indexed; a clash is ErrDuplicate); Number may not. The outbox
 	// records must be new (unique IDs) and belong to inv; the store takes
-	// them as they are (State, NextAttemptAt, Seq set by the engine).
+	// them as they are (State, NextAttemptAt, Seq set by the engine) and
+	// takes ownership of them: the caller never uses or modifies a record
+	// after passing it, so a store may keep it without copying.
 	UpdateInvoice(ctx context.Context, inv *Invoice, outbox []*Delivery) error
 
 	// ClaimDueInvoices returns the IDs of up to limit invoices whose

@@ -5,7 +5,9 @@
 // storetest.Run.
 //
 // All state is guarded by one mutex. Values are deep-copied on the way in
-// and out, so callers may modify what they pass and what they get.
+// and out, so callers may modify what they pass and what they get; the one
+// exception is the outbox records given to UpdateInvoice, which the store
+// takes over as the Store contract allows.
 //
 // Costs, with N stored invoices, D stored deliveries and Q non-empty
 // (invoice, channel) queues of pending deliveries:
@@ -253,7 +255,7 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 	r.leaseUntil = time.Time{}
 	s.resetSweep(r)
 	for _, d := range outbox {
-		s.addDelivery(d.Clone())
+		s.addDelivery(d) // the store owns it now (see invoice.Store.UpdateInvoice)
 	}
 	inv.Version = stored.Version
 	return nil
