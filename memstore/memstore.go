@@ -67,11 +67,9 @@ type Store struct {
 	dueLive    int     // live entries in due
 
 	deliveries  map[uuid.UUID]*invoice.Delivery
-	byInvoice   map[uuid.UUID][]*invoice.Delivery // in insertion order
-	deliveryIDs idIndex                           // every delivery ID, for ListDeliveries
-	queues      map[queueKey]*queue               // pending deliveries per invoice and channel
-	ready       readyHeap                         // non-empty queues by when their head is claimable
-	leasePrefix uuid.UUID                         // see nextLeaseID
+	deliveryIDs idIndex   // every delivery ID, for ListDeliveries
+	ready       readyHeap // non-empty queues by when their head is claimable
+	leasePrefix uuid.UUID // see nextLeaseID
 	leaseCount  uint64
 }
 
@@ -84,8 +82,6 @@ func New() *Store {
 		invoices:   make(map[uuid.UUID]*record),
 		byForeign:  make(map[string]*record),
 		deliveries: make(map[uuid.UUID]*invoice.Delivery),
-		byInvoice:  make(map[uuid.UUID][]*invoice.Delivery),
-		queues:     make(map[queueKey]*queue),
 	}
 }
 
@@ -102,6 +98,10 @@ type record struct {
 	// stale ones left behind when the key changed.
 	dueKey int64
 	gen    uint32
+	// deliveries are the invoice's outbox records in insertion order;
+	// queues[ch-1] holds the pending ones of channel ch (nil when none).
+	deliveries []*invoice.Delivery
+	queues     [2]*queue
 }
 
 // sweepAt is the record's key in the deadline heap: when it may next be
@@ -112,6 +112,8 @@ func (r *record) sweepAt() time.Time {
 	}
 	return r.inv.Deadline
 }
+
+var errNoForeignID = fmt.Errorf("memstore: no invoice with this foreign_id: %w", invoice.ErrNotFound)
 
 func ctxErr(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
@@ -179,7 +181,7 @@ func (s *Store) GetInvoiceByForeignID(ctx context.Context, foreignID string) (*i
 	defer s.mu.RUnlock()
 	r, ok := s.byForeign[foreignID]
 	if !ok {
-		return nil, fmt.Errorf("memstore: invoice %q: %w", foreignID, invoice.ErrNotFound)
+		return nil, errNoForeignID // a miss is the normal case of a create: no formatting
 	}
 	return r.inv.Clone(), nil
 }
@@ -255,7 +257,7 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 	r.leaseUntil = time.Time{}
 	s.resetSweep(r)
 	for _, d := range outbox {
-		s.addDelivery(d) // the store owns it now (see invoice.Store.UpdateInvoice)
+		s.addDelivery(r, d) // the store owns it now (see invoice.Store.UpdateInvoice)
 	}
 	inv.Version = stored.Version
 	return nil
@@ -323,7 +325,7 @@ func (s *Store) resetSweep(r *record) {
 		return
 	}
 	s.dueLive++
-	heap.Push(&s.due, dueEntry{at: key, deadline: r.inv.Deadline.UnixMicro(), number: r.inv.Number, gen: r.gen, rec: r})
+	s.due.push(dueEntry{at: key, deadline: r.inv.Deadline.UnixMicro(), number: r.inv.Number, gen: r.gen, rec: r})
 	// Compact when stale entries outnumber live ones.
 	if n := len(s.due); n > 1024 && n > 2*s.dueLive {
 		live := s.due[:0]
@@ -334,14 +336,14 @@ func (s *Store) resetSweep(r *record) {
 		}
 		clear(s.due[len(live):])
 		s.due = live
-		heap.Init(&s.due)
+		heap.Init(&s.due) // O(n), rare
 	}
 }
 
 // popDue removes the top entry of the deadline heap; if it was live, its
 // record no longer has one.
 func (s *Store) popDue() dueEntry {
-	e := heap.Pop(&s.due).(dueEntry)
+	e := s.due.pop()
 	if e.live() {
 		e.rec.dueKey = 0
 		e.rec.gen++
@@ -381,6 +383,44 @@ func (h dueHeap) Less(i, j int) bool {
 func (h dueHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 
 func (h *dueHeap) Push(x any) { *h = append(*h, x.(dueEntry)) }
+
+// push and pop are heap.Push and heap.Pop without boxing the entry in an
+// interface (an allocation per call).
+func (h *dueHeap) push(e dueEntry) {
+	*h = append(*h, e)
+	for i := len(*h) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !h.Less(i, parent) {
+			break
+		}
+		h.Swap(i, parent)
+		i = parent
+	}
+}
+
+func (h *dueHeap) pop() dueEntry {
+	old := *h
+	n := len(old) - 1
+	top := old[0]
+	old[0] = old[n]
+	old[n] = dueEntry{}
+	*h = old[:n]
+	for i := 0; ; {
+		least, l, r := i, 2*i+1, 2*i+2
+		if l < n && h.Less(l, least) {
+			least = l
+		}
+		if r < n && h.Less(r, least) {
+			least = r
+		}
+		if least == i {
+			break
+		}
+		h.Swap(i, least)
+		i = least
+	}
+	return top
+}
 
 func (h *dueHeap) Pop() any {
 	old := *h

@@ -14,17 +14,10 @@ import (
 	invoice "github.com/cryptoinvoice/invoice"
 )
 
-// queueKey names the ordered outbox stream of one invoice and channel.
-type queueKey struct {
-	invoice uuid.UUID
-	channel invoice.Channel
-}
-
 // queue holds the pending deliveries of one invoice and channel in
 // ascending Seq order; only its head may be claimed. Empty queues are
 // dropped.
 type queue struct {
-	key   queueKey
 	items []*invoice.Delivery
 	pos   int // index in Store.ready; -1 when not in the heap
 }
@@ -84,6 +77,8 @@ func (s *Store) checkOutbox(invoiceID uuid.UUID, outbox []*invoice.Delivery) err
 			return fmt.Errorf("memstore: update invoice %s: outbox record %d is nil", invoiceID, i)
 		case d.InvoiceID != invoiceID:
 			return fmt.Errorf("memstore: update invoice %s: delivery %s belongs to invoice %s", invoiceID, d.ID, d.InvoiceID)
+		case d.Channel != invoice.ChannelMerchant && d.Channel != invoice.ChannelCustomer:
+			return fmt.Errorf("memstore: update invoice %s: delivery %s has unknown channel %d", invoiceID, d.ID, d.Channel)
 		}
 		if _, ok := s.deliveries[d.ID]; ok {
 			return fmt.Errorf("memstore: update invoice %s: delivery %s is already stored", invoiceID, d.ID)
@@ -97,24 +92,34 @@ func (s *Store) checkOutbox(invoiceID uuid.UUID, outbox []*invoice.Delivery) err
 	return nil
 }
 
-// addDelivery stores d (a private copy) and queues it when pending.
-func (s *Store) addDelivery(d *invoice.Delivery) {
+// addDelivery stores d (the store's own) for r's invoice and queues it
+// when pending.
+func (s *Store) addDelivery(r *record, d *invoice.Delivery) {
 	s.deliveries[d.ID] = d
-	s.byInvoice[d.InvoiceID] = append(s.byInvoice[d.InvoiceID], d)
+	r.deliveries = append(r.deliveries, d)
 	s.deliveryIDs.add(d.ID)
 	if d.State == invoice.DeliveryPending {
-		s.enqueue(d)
+		s.enqueue(r, d)
 	}
+}
+
+// queueOf returns the slot of d's queue on its invoice's record.
+func (s *Store) queueOf(d *invoice.Delivery) **queue {
+	r := s.invoices[d.InvoiceID]
+	if r == nil || d.Channel < invoice.ChannelMerchant || d.Channel > invoice.ChannelCustomer {
+		return nil
+	}
+	return &r.queues[d.Channel-1]
 }
 
 // enqueue inserts d into its queue at its Seq position (after records with
 // an equal Seq).
-func (s *Store) enqueue(d *invoice.Delivery) {
-	key := queueKey{d.InvoiceID, d.Channel}
-	q, ok := s.queues[key]
-	if !ok {
-		q = &queue{key: key, pos: -1}
-		s.queues[key] = q
+func (s *Store) enqueue(r *record, d *invoice.Delivery) {
+	slot := &r.queues[d.Channel-1]
+	q := *slot
+	if q == nil {
+		q = &queue{pos: -1}
+		*slot = q
 	}
 	i := sort.Search(len(q.items), func(i int) bool { return q.items[i].Seq > d.Seq })
 	q.items = slices.Insert(q.items, i, d)
@@ -128,11 +133,11 @@ func (s *Store) enqueue(d *invoice.Delivery) {
 // dequeue removes the pending d from its queue, dropping the queue when it
 // becomes empty.
 func (s *Store) dequeue(d *invoice.Delivery) {
-	key := queueKey{d.InvoiceID, d.Channel}
-	q := s.queues[key]
-	if q == nil {
+	slot := s.queueOf(d)
+	if slot == nil || *slot == nil {
 		return
 	}
+	q := *slot
 	i := sort.Search(len(q.items), func(i int) bool { return q.items[i].Seq >= d.Seq })
 	for ; i < len(q.items) && q.items[i] != d; i++ {
 	}
@@ -142,7 +147,7 @@ func (s *Store) dequeue(d *invoice.Delivery) {
 	q.items = slices.Delete(q.items, i, i+1)
 	if len(q.items) == 0 {
 		heap.Remove(&s.ready, q.pos)
-		delete(s.queues, key)
+		*slot = nil
 		return
 	}
 	heap.Fix(&s.ready, q.pos)
@@ -150,8 +155,8 @@ func (s *Store) dequeue(d *invoice.Delivery) {
 
 // requeue restores the heap order after the head of d's queue changed.
 func (s *Store) requeue(d *invoice.Delivery) {
-	if q := s.queues[queueKey{d.InvoiceID, d.Channel}]; q != nil {
-		heap.Fix(&s.ready, q.pos)
+	if slot := s.queueOf(d); slot != nil && *slot != nil {
+		heap.Fix(&s.ready, (*slot).pos)
 	}
 }
 
@@ -284,7 +289,11 @@ func (s *Store) ListDeliveries(ctx context.Context, q invoice.DeliveryQuery) ([]
 	if q.InvoiceID != uuid.Nil {
 		s.mu.RLock()
 		defer s.mu.RUnlock()
-		for _, d := range s.byInvoice[q.InvoiceID] {
+		var ds []*invoice.Delivery
+		if r := s.invoices[q.InvoiceID]; r != nil {
+			ds = r.deliveries
+		}
+		for _, d := range ds {
 			if match(d) {
 				out = append(out, d)
 			}
@@ -333,7 +342,7 @@ func (s *Store) RedeliverDelivery(ctx context.Context, id uuid.UUID, now time.Ti
 	d.State = invoice.DeliveryPending
 	d.NextAttemptAt = now
 	d.LeaseID, d.LeaseUntil = uuid.Nil, time.Time{}
-	s.enqueue(d)
+	s.enqueue(s.invoices[d.InvoiceID], d)
 	return nil
 }
 
