@@ -101,7 +101,7 @@ func (e *Engine) CreateIn(ctx context.Context, store Store, req CreateRequest) (
 		if err != nil {
 			return nil, fmt.Errorf("invoice %q: create: %w", req.ForeignID, err)
 		}
-		if err := e.fixPayment(ctx, inv, q, now); err != nil {
+		if err := e.fixPayment(ctx, inv, q); err != nil {
 			return nil, err
 		}
 		e.startPaymentWindow(inv, now)
@@ -150,7 +150,8 @@ func sameRequest(inv *Invoice, req CreateRequest) bool {
 }
 
 // fixPayment sets the payment terms from q and asks for a deposit address.
-func (e *Engine) fixPayment(ctx context.Context, inv *Invoice, q Quote, now time.Time) error {
+// The payment window (and FixedAt with it) is the caller's.
+func (e *Engine) fixPayment(ctx context.Context, inv *Invoice, q Quote) error {
 	addr, err := e.cfg.Addresses.DepositAddress(ctx, inv, q.Currency)
 	if err != nil {
 		return fmt.Errorf("invoice %q: deposit address for %s: %w", inv.ForeignID, q.Currency, err)
@@ -162,9 +163,6 @@ func (e *Engine) fixPayment(ctx context.Context, inv *Invoice, q Quote, now time
 	inv.Rate = q.Rate
 	inv.SenderAmount = q.Amount
 	inv.Deposit = addr
-	if inv.FixedAt.IsZero() {
-		inv.FixedAt = now
-	}
 	return nil
 }
 

@@ -47,7 +47,7 @@ func (e *Engine) ConfirmPayment(ctx context.Context, foreignID string, c Confirm
 			} else if !ok {
 				return fmt.Errorf("invoice %q: confirm: no quote for %s: %w", foreignID, c.Currency, ErrRate)
 			}
-			if err := e.fixPayment(ctx, inv, q, ch.now); err != nil {
+			if err := e.fixPayment(ctx, inv, q); err != nil {
 				return err
 			}
 			if inv.Type == TypeNoTimer {
