@@ -156,4 +156,3 @@ func BenchmarkStoredInvoiceBytes(b *testing.B) {
 		runtime.KeepAlive(h)
 	}
 }
-
