@@ -116,6 +116,9 @@ func (e *Engine) ReportTransaction(ctx context.Context, foreignID string, r Tran
 	return e.mutate(ctx, e.byForeignID(foreignID), func(ch *change) error {
 		inv := ch.inv
 		t := inv.Transaction(r.TxID)
+		if t == nil && len(inv.Transactions) >= maxTransactions {
+			return fmt.Errorf("%w: invoice %q already has %d transactions", ErrTransaction, foreignID, maxTransactions)
+		}
 		if t == nil {
 			inv.Transactions = append(inv.Transactions, Transaction{
 				Number:        inv.Number*1_000_000 + int64(len(inv.Transactions)+1),
@@ -163,6 +166,10 @@ func (e *Engine) ReportTransaction(ctx context.Context, foreignID string, r Tran
 		return nil
 	})
 }
+
+// maxTransactions bounds the transactions of one invoice, so that their
+// callback ids (invoice Number × 1,000,000 + position) stay unique.
+const maxTransactions = 999_999
 
 // accountable reports whether a new transaction in currency counts toward
 // the invoice amount: in the fixed payment currency, while the invoice can
