@@ -240,14 +240,17 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 		return fmt.Errorf("memstore: update invoice %q: version %d, stored %d: %w",
 			inv.ForeignID, inv.Version, r.inv.Version, invoice.ErrConflict)
 	}
-	if other, ok := s.byForeign[inv.ForeignID]; ok && other != r {
-		return fmt.Errorf("memstore: update invoice %s: foreign_id %q: %w", inv.ID, inv.ForeignID, invoice.ErrDuplicate)
+	renamed := inv.ForeignID != r.inv.ForeignID
+	if renamed {
+		if _, taken := s.byForeign[inv.ForeignID]; taken {
+			return fmt.Errorf("memstore: update invoice %s: foreign_id %q: %w", inv.ID, inv.ForeignID, invoice.ErrDuplicate)
+		}
 	}
 	if err := s.checkOutbox(inv.ID, outbox); err != nil {
 		return err
 	}
 
-	if inv.ForeignID != r.inv.ForeignID {
+	if renamed {
 		delete(s.byForeign, r.inv.ForeignID)
 		s.byForeign[inv.ForeignID] = r
 	}
