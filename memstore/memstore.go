@@ -63,8 +63,9 @@ type Store struct {
 	invoices   map[uuid.UUID]*record
 	byForeign  map[string]*record
 	invoiceIDs idIndex // every invoice ID, for ListInvoices
-	due        dueHeap // invoices with a sweep key (deadline or sweep lease), and stale entries
-	dueLive    int     // live entries in due
+	due        dueHeap // invoices by deadline, and stale entries
+	claimed    dueHeap // invoices under a sweep claim, by its end, and stale entries
+	dueLive    int     // live entries in due and held
 
 	deliveries  map[uuid.UUID]*invoice.Delivery
 	deliveryIDs idIndex   // every delivery ID, for ListDeliveries
@@ -279,38 +280,60 @@ func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var (
-		ids  []uuid.UUID
-		held []*record
+		ids     []uuid.UUID
+		claimed []*record
 	)
 	nowKey := now.UnixMicro()
-	for len(ids) < limit && len(s.due) > 0 {
-		top := s.due[0]
-		if !top.live() {
-			s.popDue() // stale: the invoice changed since
-			continue
-		}
-		if top.at > nowKey {
+	for len(ids) < limit {
+		h := s.nextDue()
+		if h == nil || (*h)[0].at > nowKey {
 			break
 		}
-		r := s.popDue().rec
+		r := s.popDue(h).rec
 		r.leaseUntil = now.Add(lease)
 		ids = append(ids, r.inv.ID)
-		held = append(held, r)
+		claimed = append(claimed, r)
 	}
 	// Re-insert after the loop: with a lease of zero or less a claimed
 	// invoice would otherwise come straight back to the top.
-	for _, r := range held {
+	for _, r := range claimed {
 		s.resetSweep(r)
 	}
 	return ids, nil
 }
 
-// resetSweep gives r the entry in the deadline heap its current invoice
-// calls for: keyed by its deadline (or lease), none when the deadline is
-// zero or the status final. A changed key leaves the old entry behind as
-// stale (skipped when it reaches the top), so no heap entry ever has to be
-// found and moved: heap work never touches a record, only the contiguous
-// entries, which keeps large heaps cache-friendly.
+// nextDue drops stale entries from the tops of both heaps and returns the
+// heap whose top comes first, or nil when both are empty.
+func (s *Store) nextDue() *dueHeap {
+	for len(s.due) > 0 && !s.due[0].live() {
+		s.popDue(&s.due)
+	}
+	for len(s.claimed) > 0 && !s.claimed[0].live() {
+		s.popDue(&s.claimed)
+	}
+	switch {
+	case len(s.due) == 0 && len(s.claimed) == 0:
+		return nil
+	case len(s.claimed) == 0:
+		return &s.due
+	case len(s.due) == 0:
+		return &s.claimed
+	}
+	pair := dueHeap{s.due[0], s.claimed[0]}
+	if pair.Less(1, 0) {
+		return &s.claimed
+	}
+	return &s.due
+}
+
+// resetSweep gives r the entry its current invoice calls for: keyed by its
+// deadline in the deadline heap, or by the end of its sweep claim in the
+// small heap of claimed invoices (so claiming does not churn the large
+// heap: the next update, usually moments later, ends the claim), and none
+// when the deadline is zero or the status final. A changed key leaves the
+// old entry behind as stale (skipped when it reaches the top), so no heap
+// entry ever has to be found and moved: heap work never touches a record,
+// only the contiguous entries, which keeps large heaps cache-friendly.
 func (s *Store) resetSweep(r *record) {
 	var key int64
 	if !r.inv.Deadline.IsZero() && !r.inv.Status.IsFinal() {
@@ -328,31 +351,41 @@ func (s *Store) resetSweep(r *record) {
 		return
 	}
 	s.dueLive++
-	s.due.push(dueEntry{at: key, deadline: r.inv.Deadline.UnixMicro(), number: r.inv.Number, gen: r.gen, rec: r})
+	h := &s.due
+	if r.leaseUntil.After(r.inv.Deadline) {
+		h = &s.claimed
+	}
+	h.push(dueEntry{at: key, deadline: r.inv.Deadline.UnixMicro(), number: r.inv.Number, gen: r.gen, rec: r})
 	// Compact when stale entries outnumber live ones.
-	if n := len(s.due); n > 1024 && n > 2*s.dueLive {
-		live := s.due[:0]
-		for _, e := range s.due {
-			if e.live() {
-				live = append(live, e)
-			}
-		}
-		clear(s.due[len(live):])
-		s.due = live
-		heap.Init(&s.due) // O(n), rare
+	if n := len(s.due) + len(s.claimed); n > 1024 && n > 2*s.dueLive {
+		s.due.compact()
+		s.claimed.compact()
 	}
 }
 
-// popDue removes the top entry of the deadline heap; if it was live, its
-// record no longer has one.
-func (s *Store) popDue() dueEntry {
-	e := s.due.pop()
+// popDue removes the top entry of h; if it was live, its record no longer
+// has one.
+func (s *Store) popDue(h *dueHeap) dueEntry {
+	e := h.pop()
 	if e.live() {
 		e.rec.dueKey = 0
 		e.rec.gen++
 		s.dueLive--
 	}
 	return e
+}
+
+// compact drops the stale entries of h: O(n), rare.
+func (h *dueHeap) compact() {
+	live := (*h)[:0]
+	for _, e := range *h {
+		if e.live() {
+			live = append(live, e)
+		}
+	}
+	clear((*h)[len(live):])
+	*h = live
+	heap.Init(h)
 }
 
 // dueEntry is one entry of the deadline heap. The keys are copied in so
