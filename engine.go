@@ -207,11 +207,3 @@ func (ch *change) enqueue(d *Delivery) {
 func (ch *change) notifyMerchant() {
 	ch.enqueue(&Delivery{Channel: ChannelMerchant, Callback: ch.e.callbackFor(ch.inv)})
 }
-
-func parseCursor(s string) (uuid.UUID, error) {
-	id, err := uuid.Parse(s)
-	if err != nil {
-		return uuid.Nil, fmt.Errorf("invoice: bad cursor %q: %w", s, ErrValidation)
-	}
-	return id, nil
-}
