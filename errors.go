@@ -29,6 +29,9 @@ var (
 	// ErrRefundClaim: the refund claim token is unknown or the claim cannot
 	// take this step (already redeemed, already paid).
 	ErrRefundClaim = errors.New("invoice: refund claim not redeemable")
+	// ErrTransaction: a transaction report contradicts what is recorded
+	// (another amount or currency for a txid, or a final status changing).
+	ErrTransaction = errors.New("invoice: transaction report contradicts the record")
 	// ErrConfig: the engine configuration is invalid.
 	ErrConfig = errors.New("invoice: invalid configuration")
 )
@@ -89,6 +92,3 @@ func (e *ValidationError) orNil() error {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
-
-// ErrTransaction: a transaction report contradicts what is recorded.
-var ErrTransaction = errors.New("invoice: transaction report contradicts the record")
