@@ -105,7 +105,7 @@ func (s DeliveryState) String() string {
 type Attempt struct {
 	At         time.Time     `json:"at"`
 	Duration   time.Duration `json:"duration"`
-	StatusCode int           `json:"status_code,omitempty"` // HTTP status, when there was one
+	StatusCode int           `json:"status_code,omitempty"` // HTTP status, when the notifier reported one (RecordStatus)
 	Error      string        `json:"error,omitempty"`       // "" on success
 }
 
