@@ -28,15 +28,10 @@ func NewNotifier() *Notifier { return &Notifier{} }
 
 // Notify records the callback (or refuses it while FailNext lasts).
 func (n *Notifier) Notify(ctx context.Context, d *invoice.Delivery) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.attempts++
-	if n.failNext > 0 {
-		n.failNext--
-		return ErrRefused
+	if err := n.attempt(ctx); err != nil {
+		return err
 	}
 	n.callbacks = append(n.callbacks, d.Clone())
 	return nil
@@ -45,18 +40,27 @@ func (n *Notifier) Notify(ctx context.Context, d *invoice.Delivery) error {
 // NotifyCustomer records the refund notice (or refuses it while FailNext
 // lasts).
 func (n *Notifier) NotifyCustomer(ctx context.Context, rn *invoice.RefundNotice) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if err := n.attempt(ctx); err != nil {
+		return err
+	}
+	cp := *rn
+	n.notices = append(n.notices, &cp)
+	return nil
+}
+
+// attempt counts one attempt and says whether it fails (a done context,
+// or FailNext still lasting). n.mu must be held.
+func (n *Notifier) attempt(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
 	n.attempts++
 	if n.failNext > 0 {
 		n.failNext--
 		return ErrRefused
 	}
-	cp := *rn
-	n.notices = append(n.notices, &cp)
 	return nil
 }
 

@@ -155,19 +155,26 @@ func (s *Store) GetInvoiceByForeignID(ctx context.Context, foreignID string) (*i
 }
 
 func (s *Store) getOne(ctx context.Context, what, query string, key any) (*invoice.Invoice, error) {
-	var inv *invoice.Invoice
+	return queryOne(ctx, s, what, query, key, scanInvoice)
+}
+
+// queryOne runs a one-row query for key, mapping "no row" to an error
+// matching invoice.ErrNotFound.
+func queryOne[T any](ctx context.Context, s *Store, what, query string, key any, scan func(pgx.Row) (T, error)) (T, error) {
+	var v T
 	err := s.run(ctx, what, func(ctx context.Context) error {
 		var err error
-		inv, err = scanInvoice(s.db.QueryRow(ctx, query, key))
+		v, err = scan(s.db.QueryRow(ctx, query, key))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("%v: %w", key, invoice.ErrNotFound)
 		}
 		return err
 	})
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
-	return inv, nil
+	return v, nil
 }
 
 // ListInvoices returns up to q.Limit invoices in ascending ID order after

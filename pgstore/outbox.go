@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -262,19 +261,8 @@ func (s *Store) settle(ctx context.Context, what string, id uuid.UUID, query str
 // GetDelivery returns one delivery with its attempts, or an error matching
 // invoice.ErrNotFound.
 func (s *Store) GetDelivery(ctx context.Context, id uuid.UUID) (*invoice.Delivery, error) {
-	var d *invoice.Delivery
-	err := s.run(ctx, "get delivery", func(ctx context.Context) error {
-		var err error
-		d, err = scanDelivery(s.db.QueryRow(ctx, s.sql.getDelivery, id))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("%s: %w", id, invoice.ErrNotFound)
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return d, nil
+	return queryOne(ctx, s, "get delivery", s.sql.getDelivery, id,
+		func(row pgx.Row) (*invoice.Delivery, error) { return scanDelivery(row) })
 }
 
 // ListDeliveries returns up to q.Limit deliveries matching q in ascending

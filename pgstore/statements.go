@@ -31,6 +31,18 @@ const invoiceColumns = `id, number, foreign_id, end_user_reference, type, paymen
 	fixed_at, expires_at, deposit_address, deposit_tag, email, url_success, url_failed,
 	status, error, transactions, refund_claims, deadline, created_at, updated_at, version`
 
+// versionedUpdate writes every column of an invoice ($1..$28 as
+// createInvoice) if its version is still $29: the core of updateInvoice and
+// updateInvoiceOutbox.
+const versionedUpdate = `UPDATE {schema}.invoices SET
+		foreign_id = $2, end_user_reference = $3, type = $4, payment_mode = $5, title = $6, description = $7,
+		amount = $8::text::numeric, currency = $9, sender_currency = $10, sender_amount = $11::text::numeric,
+		rate = $12::text::numeric, quotes = $13::text::jsonb, fixed_at = $14, expires_at = $15, deposit_address = $16,
+		deposit_tag = $17, email = $18, url_success = $19, url_failed = $20, status = $21, error = $22,
+		transactions = $23::text::jsonb, refund_claims = $24::text::jsonb, deadline = $25, created_at = $26,
+		updated_at = $27, sweep_at = $28, version = version + 1
+	WHERE id = $1 AND version = $29`
+
 // deliveryColumns is the select list scanned by scanDelivery.
 const deliveryColumns = `id, invoice_id, channel, seq, callback, notice, state, created_at,
 	next_attempt_at, attempts, lease_id, lease_until`
@@ -44,7 +56,10 @@ func prefixed(prefix, cols string) string {
 }
 
 func buildStatements(schema string) *statements {
-	r := strings.NewReplacer("{schema}", schema, "{invoiceColumns}", invoiceColumns,
+	// versionedUpdate gets its schema beforehand: a Replacer does not rescan
+	// what it inserts.
+	r := strings.NewReplacer("{versionedUpdate}", strings.ReplaceAll(versionedUpdate, "{schema}", schema),
+		"{schema}", schema, "{invoiceColumns}", invoiceColumns,
 		"{deliveryColumns}", deliveryColumns, "{dColumns}", prefixed("d", deliveryColumns))
 	st := &statements{
 		// $1..$28 in the order of invoiceArgs; a taken foreign_id inserts
@@ -70,28 +85,14 @@ RETURNING number`),
 		// outbox rows commit together or not at all. The EXISTS sees the
 		// statement's snapshot and tells a conflict from a missing row.
 		updateInvoice: r.Replace(`WITH upd AS (
-	UPDATE {schema}.invoices SET
-		foreign_id = $2, end_user_reference = $3, type = $4, payment_mode = $5, title = $6, description = $7,
-		amount = $8::text::numeric, currency = $9, sender_currency = $10, sender_amount = $11::text::numeric,
-		rate = $12::text::numeric, quotes = $13::text::jsonb, fixed_at = $14, expires_at = $15, deposit_address = $16,
-		deposit_tag = $17, email = $18, url_success = $19, url_failed = $20, status = $21, error = $22,
-		transactions = $23::text::jsonb, refund_claims = $24::text::jsonb, deadline = $25, created_at = $26,
-		updated_at = $27, sweep_at = $28, version = version + 1
-	WHERE id = $1 AND version = $29
+{versionedUpdate}
 	RETURNING version)
 SELECT (SELECT version FROM upd), EXISTS (SELECT 1 FROM {schema}.invoices WHERE id = $1)`),
 
 		// As updateInvoice, plus the outbox rows as one JSON array ($30),
 		// inserted only when the update happened.
 		updateInvoiceOutbox: r.Replace(`WITH upd AS (
-	UPDATE {schema}.invoices SET
-		foreign_id = $2, end_user_reference = $3, type = $4, payment_mode = $5, title = $6, description = $7,
-		amount = $8::text::numeric, currency = $9, sender_currency = $10, sender_amount = $11::text::numeric,
-		rate = $12::text::numeric, quotes = $13::text::jsonb, fixed_at = $14, expires_at = $15, deposit_address = $16,
-		deposit_tag = $17, email = $18, url_success = $19, url_failed = $20, status = $21, error = $22,
-		transactions = $23::text::jsonb, refund_claims = $24::text::jsonb, deadline = $25, created_at = $26,
-		updated_at = $27, sweep_at = $28, version = version + 1
-	WHERE id = $1 AND version = $29
+{versionedUpdate}
 	RETURNING id, version),
 ins AS (
 	INSERT INTO {schema}.deliveries (id, invoice_id, channel, seq, callback, notice, state, created_at,
