@@ -38,7 +38,7 @@ func (ch *change) expireIfDue() {
 func (e *Engine) Sweep(ctx context.Context) (int, error) {
 	var failed atomic.Int64
 	for {
-		ids, err := e.cfg.Store.ClaimDueInvoices(ctx, e.now(), e.cfg.SweepLease, e.cfg.SweepBatch)
+		claimed, err := e.cfg.Store.ClaimDueInvoices(ctx, e.now(), e.cfg.SweepLease, e.cfg.SweepBatch)
 		if err != nil {
 			return int(failed.Load()), fmt.Errorf("invoice: sweep: %w", err)
 		}
@@ -48,10 +48,10 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 			errs []error
 			next atomic.Int64
 		)
-		for range min(e.cfg.SweepConcurrency, len(ids)) {
+		for range min(e.cfg.SweepConcurrency, len(claimed)) {
 			wg.Go(func() {
-				for i := next.Add(1) - 1; i < int64(len(ids)); i = next.Add(1) - 1 {
-					inv, err := e.mutate(ctx, e.byID(ids[i]), nil)
+				for i := next.Add(1) - 1; i < int64(len(claimed)); i = next.Add(1) - 1 {
+					inv, err := e.mutate(ctx, e.claimedFirst(claimed[i]), nil)
 					if err != nil {
 						mu.Lock()
 						errs = append(errs, err)
@@ -68,8 +68,22 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 		if err := errors.Join(errs...); err != nil {
 			return int(failed.Load()), fmt.Errorf("invoice: sweep: %w", err)
 		}
-		if len(ids) < e.cfg.SweepBatch {
+		if len(claimed) < e.cfg.SweepBatch {
 			return int(failed.Load()), nil
 		}
+	}
+}
+
+// claimedFirst loads a claimed invoice for mutate: the claim's own copy
+// first (no second read), and a fresh read should the update conflict.
+func (e *Engine) claimedFirst(inv *Invoice) func(context.Context) (*Invoice, error) {
+	reload := e.byID(inv.ID)
+	return func(ctx context.Context) (*Invoice, error) {
+		if inv != nil {
+			first := inv
+			inv = nil
+			return first, nil
+		}
+		return reload(ctx)
 	}
 }

@@ -55,14 +55,16 @@ type Store interface {
 	// after passing it, so a store may keep it without copying.
 	UpdateInvoice(ctx context.Context, inv *Invoice, outbox []*Delivery) error
 
-	// ClaimDueInvoices returns the IDs of up to limit invoices whose
+	// ClaimDueInvoices returns copies of up to limit invoices whose
 	// Deadline is at or before now and that no other claim holds, ordered
 	// by when they became claimable (the deadline, or the end of an expired
 	// hold), then deadline, then Number; and holds them for lease: a second
 	// claim before now+lease skips them. The hold ends with the next
-	// UpdateInvoice of the invoice, or when the lease runs out. A limit of
-	// zero or less returns nothing.
-	ClaimDueInvoices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]uuid.UUID, error)
+	// UpdateInvoice of the invoice, or when the lease runs out. Claiming
+	// changes nothing else: each copy is the stored invoice, Version
+	// included, so the claimer can update it without reading it again. A
+	// limit of zero or less returns nothing.
+	ClaimDueInvoices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Invoice, error)
 
 	// ClaimDeliveries returns up to limit pending deliveries whose
 	// NextAttemptAt is at or before now, each the first pending delivery of

@@ -267,10 +267,10 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 	return nil
 }
 
-// ClaimDueInvoices returns the IDs of up to limit invoices whose deadline
+// ClaimDueInvoices returns copies of up to limit invoices whose deadline
 // is at or before now and that are not held by an unexpired claim, in
 // deadline order, and holds them until now+lease (or their next update).
-func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]uuid.UUID, error) {
+func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*invoice.Invoice, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
@@ -280,18 +280,18 @@ func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var (
-		ids     []uuid.UUID
+		invs    []*invoice.Invoice
 		claimed []*record
 	)
 	nowKey := now.UnixMicro()
-	for len(ids) < limit {
+	for len(invs) < limit {
 		h := s.nextDue()
 		if h == nil || (*h)[0].at > nowKey {
 			break
 		}
 		r := s.popDue(h).rec
 		r.leaseUntil = now.Add(lease)
-		ids = append(ids, r.inv.ID)
+		invs = append(invs, r.inv.Clone())
 		claimed = append(claimed, r)
 	}
 	// Re-insert after the loop: with a lease of zero or less a claimed
@@ -299,7 +299,7 @@ func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.
 	for _, r := range claimed {
 		s.resetSweep(r)
 	}
-	return ids, nil
+	return invs, nil
 }
 
 // nextDue drops stale entries from the tops of both heaps and returns the

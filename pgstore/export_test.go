@@ -10,6 +10,5 @@ func BenchSQL(s *Store) map[string]string {
 		"claimDueInvoices":    s.sql.claimDueInvoices,
 		"claimDeliveries":     s.sql.claimDeliveries,
 		"ackDelivery":         s.sql.ackDelivery,
-		"getInvoice":          s.sql.getInvoice,
 	}
 }

@@ -67,6 +67,12 @@ func jsonArg(b []byte) any {
 
 // scanInvoice reads one row of invoiceColumns.
 func scanInvoice(row pgx.Row) (*invoice.Invoice, error) {
+	return scanInvoiceThen(row)
+}
+
+// scanInvoiceThen reads one row of invoiceColumns followed by columns
+// scanned into extra, in order.
+func scanInvoiceThen(row pgx.Row, extra ...any) (*invoice.Invoice, error) {
 	var (
 		inv                                        invoice.Invoice
 		typ, mode, status                          string
@@ -74,10 +80,10 @@ func scanInvoice(row pgx.Row) (*invoice.Invoice, error) {
 		quotes, txs, claims                        []byte
 		fixedAt, expiresAt, deadline, created, upd *time.Time
 	)
-	err := row.Scan(&inv.ID, &inv.Number, &inv.ForeignID, &inv.EndUserReference, &typ, &mode, &inv.Title,
+	err := row.Scan(append([]any{&inv.ID, &inv.Number, &inv.ForeignID, &inv.EndUserReference, &typ, &mode, &inv.Title,
 		&inv.Description, &amount, &inv.Currency, &inv.SenderCurrency, &senderAmount, &rate, &quotes,
 		&fixedAt, &expiresAt, &inv.Deposit.Address, &inv.Deposit.Tag, &inv.Email, &inv.URLSuccess,
-		&inv.URLFailed, &status, &inv.Error, &txs, &claims, &deadline, &created, &upd, &inv.Version)
+		&inv.URLFailed, &status, &inv.Error, &txs, &claims, &deadline, &created, &upd, &inv.Version}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -267,25 +273,22 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 		inv.ForeignID, inv.Version, invoice.ErrConflict)
 }
 
-// ClaimDueInvoices returns the IDs of up to limit invoices whose sweep key
+// ClaimDueInvoices returns copies of up to limit invoices whose sweep key
 // (deadline, or the end of an earlier claim's lease) is at or before now,
-// earliest first (ties by deadline, then number), and holds them until now+lease or their next update.
-// Rows are locked with FOR UPDATE SKIP LOCKED, so concurrent claims from
-// several engines never wait for each other nor return the same invoice.
-func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]uuid.UUID, error) {
+// earliest first (ties by deadline, then number), and holds them until
+// now+lease or their next update. Rows are locked with FOR UPDATE SKIP
+// LOCKED, so concurrent claims from several engines never wait for each
+// other nor return the same invoice. The one statement both claims and
+// reads: each copy is the stored row after the claim, decoded as by
+// GetInvoice, with its Version (claiming does not change it).
+func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*invoice.Invoice, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if limit <= 0 {
 		return nil, nil
 	}
-	type due struct {
-		id       uuid.UUID
-		at       time.Time
-		deadline time.Time
-		number   int64
-	}
-	var claimed []due
+	var claimed []dueInvoice
 	err := s.run(ctx, "claim due invoices", func(ctx context.Context) error {
 		claimed = claimed[:0]
 		rows, err := s.db.Query(ctx, s.sql.claimDueInvoices, now.UTC(), now.Add(lease).UTC(), limit)
@@ -294,8 +297,8 @@ func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var d due
-			if err := rows.Scan(&d.id, &d.at, &d.deadline, &d.number); err != nil {
+			var d dueInvoice
+			if d.inv, err = scanInvoiceThen(rows, &d.at); err != nil {
 				return err
 			}
 			claimed = append(claimed, d)
@@ -305,12 +308,22 @@ func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(claimed, func(a, b due) int {
-		return cmp.Or(a.at.Compare(b.at), a.deadline.Compare(b.deadline), cmp.Compare(a.number, b.number))
-	})
-	ids := make([]uuid.UUID, len(claimed))
+	slices.SortFunc(claimed, compareDue)
+	invs := make([]*invoice.Invoice, len(claimed))
 	for i, d := range claimed {
-		ids[i] = d.id
+		invs[i] = d.inv
 	}
-	return ids, nil
+	return invs, nil
+}
+
+// dueInvoice is a claimed invoice with the sweep key it was claimed at.
+type dueInvoice struct {
+	inv *invoice.Invoice
+	at  time.Time
+}
+
+// compareDue orders claimed invoices as the claim statement picks them: by
+// sweep key, then deadline, then number.
+func compareDue(a, b dueInvoice) int {
+	return cmp.Or(a.at.Compare(b.at), a.inv.Deadline.Compare(b.inv.Deadline), cmp.Compare(a.inv.Number, b.inv.Number))
 }

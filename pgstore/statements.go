@@ -60,6 +60,7 @@ func buildStatements(schema string) *statements {
 	// what it inserts.
 	r := strings.NewReplacer("{versionedUpdate}", strings.ReplaceAll(versionedUpdate, "{schema}", schema),
 		"{schema}", schema, "{invoiceColumns}", invoiceColumns,
+		"{iColumns}", prefixed("i", invoiceColumns),
 		"{deliveryColumns}", deliveryColumns, "{dColumns}", prefixed("d", deliveryColumns))
 	st := &statements{
 		// $1..$28 in the order of invoiceArgs; a taken foreign_id inserts
@@ -107,15 +108,19 @@ SELECT (SELECT version FROM upd), EXISTS (SELECT 1 FROM {schema}.invoices WHERE 
 
 		// $1 now, $2 now+lease, $3 limit. SKIP LOCKED: concurrent claims
 		// never wait for each other and never return the same invoice.
+		// Each claimed row comes back whole (invoiceColumns, as stored: only
+		// sweep_at changes, not the version), then the sweep key it was
+		// claimed at, by which ClaimDueInvoices sorts (RETURNING has no
+		// order).
 		claimDueInvoices: r.Replace(`WITH due AS MATERIALIZED (
-	SELECT id, sweep_at, deadline, number FROM {schema}.invoices
+	SELECT id, sweep_at FROM {schema}.invoices
 	WHERE sweep_at IS NOT NULL AND sweep_at <= $1
 	ORDER BY sweep_at, deadline, number
 	LIMIT $3
 	FOR UPDATE SKIP LOCKED)
 UPDATE {schema}.invoices i SET sweep_at = $2
 FROM due WHERE i.id = due.id
-RETURNING i.id, due.sweep_at, due.deadline, due.number`),
+RETURNING {iColumns}, due.sweep_at`),
 
 		// $1 now, $2 now+lease, $3 limit. A candidate is a claimable
 		// pending delivery with no pending delivery before it in its

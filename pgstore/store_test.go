@@ -242,40 +242,96 @@ func TestClaimDueInvoices(t *testing.T) {
 	require.NoError(t, s.CreateInvoice(bg(), final))
 
 	now := base.Add(3 * time.Minute) // invoices 1..4 are due
-	ids, err := s.ClaimDueInvoices(bg(), now, time.Minute, 2)
+	got, err := s.ClaimDueInvoices(bg(), now, time.Minute, 2)
 	require.NoError(t, err)
-	require.Equal(t, []uuid.UUID{invs[4].ID, invs[3].ID}, ids, "deadline order")
-	ids, err = s.ClaimDueInvoices(bg(), now, time.Minute, 10)
+	require.Equal(t, []uuid.UUID{invs[4].ID, invs[3].ID}, idsOf(got), "deadline order")
+	requireStored(t, s, got)
+	got, err = s.ClaimDueInvoices(bg(), now, time.Minute, 10)
 	require.NoError(t, err)
-	require.Equal(t, []uuid.UUID{invs[2].ID, invs[1].ID}, ids, "claimed ones are skipped")
-	ids, err = s.ClaimDueInvoices(bg(), now.Add(59*time.Second), time.Minute, 10)
+	require.Equal(t, []uuid.UUID{invs[2].ID, invs[1].ID}, idsOf(got), "claimed ones are skipped")
+	got, err = s.ClaimDueInvoices(bg(), now.Add(59*time.Second), time.Minute, 10)
 	require.NoError(t, err)
-	require.Empty(t, ids, "leases hold")
+	require.Empty(t, got, "leases hold")
 
-	// An update releases the hold (and sets the new deadline).
+	// An update releases the hold (and sets the new deadline); the claimed
+	// copy has the new version and can be updated as it is.
 	cur, err := s.GetInvoice(bg(), invs[4].ID)
 	require.NoError(t, err)
 	require.NoError(t, s.UpdateInvoice(bg(), cur, nil))
-	ids, err = s.ClaimDueInvoices(bg(), now, time.Minute, 10)
+	got, err = s.ClaimDueInvoices(bg(), now, time.Minute, 10)
 	require.NoError(t, err)
-	require.Equal(t, []uuid.UUID{invs[4].ID}, ids)
+	require.Equal(t, []uuid.UUID{invs[4].ID}, idsOf(got))
+	require.Equal(t, int64(2), got[0].Version)
+	requireStored(t, s, got)
+	got[0].Error = "swept"
+	require.NoError(t, s.UpdateInvoice(bg(), got[0], nil), "no read needed after the claim")
 
 	// Expired leases are claimable again.
-	ids, err = s.ClaimDueInvoices(bg(), now.Add(time.Minute), time.Minute, 10)
+	got, err = s.ClaimDueInvoices(bg(), now.Add(time.Minute), time.Minute, 10)
 	require.NoError(t, err)
-	require.Equal(t, []uuid.UUID{invs[4].ID, invs[3].ID, invs[2].ID, invs[1].ID, invs[0].ID}, ids,
+	require.Equal(t, []uuid.UUID{invs[4].ID, invs[3].ID, invs[2].ID, invs[1].ID, invs[0].ID}, idsOf(got),
 		"sweep keys all equal (invs[0]'s deadline, the others' lease ends): by deadline")
+	requireStored(t, s, got)
 
 	// Final invoices leave the sweep.
 	cur, err = s.GetInvoice(bg(), invs[1].ID)
 	require.NoError(t, err)
 	cur.Status = invoice.StatusFailed
 	require.NoError(t, s.UpdateInvoice(bg(), cur, nil))
-	ids, err = s.ClaimDueInvoices(bg(), now.Add(time.Hour), time.Minute, 10)
+	got, err = s.ClaimDueInvoices(bg(), now.Add(time.Hour), time.Minute, 10)
 	require.NoError(t, err)
+	ids := idsOf(got)
 	require.NotContains(t, ids, invs[1].ID)
 	require.NotContains(t, ids, final.ID)
 	require.Len(t, ids, 4)
+}
+
+// TestClaimDueInvoicesDecodesAsGet: a claimed copy of an invoice with
+// every field set is exactly what GetInvoice returns, Version included.
+func TestClaimDueInvoicesDecodesAsGet(t *testing.T) {
+	s := newStore(t)
+	inv := newInvoice(t, "full")
+	inv.EndUserReference, inv.Description, inv.Email = "u-1", "desc", "c@example.com"
+	inv.Type, inv.Mode, inv.Status = invoice.TypeTimerCurrency, invoice.ModeGoodUntilExpired, invoice.StatusPending
+	inv.SenderCurrency, inv.SenderAmount, inv.Rate = "BTC", dec("0.123456789012345678"), dec("60000.0")
+	inv.Quotes = []invoice.Quote{{Currency: "USDT", Rate: dec("0.999800"), Amount: dec("100")}}
+	inv.Transactions = []invoice.Transaction{{Number: 1_000_001, TxID: "a", Currency: "BTC", Amount: dec("0.100000000000000000"),
+		Status: invoice.TxConfirmed, Accounted: true, SeenAt: base.Add(time.Microsecond)}}
+	inv.RefundClaims = []invoice.RefundClaim{{ID: newID(t), Amount: dec("0.00"), TxIDs: []string{}, Status: invoice.RefundOpen, CreatedAt: base}}
+	inv.FixedAt, inv.ExpiresAt, inv.Deadline = base, base.Add(15*time.Minute), base.Add(15*time.Minute)
+	inv.Deposit = invoice.Address{Address: "addr", Tag: "tag"}
+	inv.URLSuccess, inv.URLFailed, inv.Error = "https://s", "https://f", "e"
+	require.NoError(t, s.CreateInvoice(bg(), inv))
+	require.NoError(t, s.UpdateInvoice(bg(), inv, nil))
+
+	got, err := s.ClaimDueInvoices(bg(), inv.Deadline, time.Minute, 10)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, int64(2), got[0].Version, "claiming keeps the version")
+	requireStored(t, s, got)
+	requireDecimal(t, "0.123456789012345678", got[0].SenderAmount)
+	requireDecimal(t, "60000.0", got[0].Rate)
+	want, _ := json.Marshal(inv)
+	have, _ := json.Marshal(got[0])
+	require.JSONEq(t, string(want), string(have))
+}
+
+func idsOf(invs []*invoice.Invoice) []uuid.UUID {
+	ids := make([]uuid.UUID, len(invs))
+	for i, inv := range invs {
+		ids[i] = inv.ID
+	}
+	return ids
+}
+
+// requireStored checks that each claimed copy is what GetInvoice returns.
+func requireStored(t *testing.T, s *pgstore.Store, claimed []*invoice.Invoice) {
+	t.Helper()
+	for _, c := range claimed {
+		stored, err := s.GetInvoice(bg(), c.ID)
+		require.NoError(t, err)
+		require.Equal(t, stored, c)
+	}
 }
 
 func TestClaimDueInvoicesConcurrent(t *testing.T) {
@@ -294,17 +350,17 @@ func TestClaimDueInvoicesConcurrent(t *testing.T) {
 	for range 6 {
 		wg.Go(func() {
 			for {
-				ids, err := s.ClaimDueInvoices(bg(), base, time.Hour, 7)
+				invs, err := s.ClaimDueInvoices(bg(), base, time.Hour, 7)
 				if err != nil {
 					t.Error(err)
 					return
 				}
 				mu.Lock()
-				for _, id := range ids {
-					seen[id]++
+				for _, inv := range invs {
+					seen[inv.ID]++
 				}
 				mu.Unlock()
-				if len(ids) == 0 {
+				if len(invs) == 0 {
 					return
 				}
 			}

@@ -19,16 +19,22 @@ func sweepCases() []testCase {
 		{"UpdateEndsHold", testSweepUpdate},
 		{"UpdateMakesDue", testSweepUpdateMakesDue},
 		{"ConcurrentClaimsDisjoint", testSweepConcurrent},
+		{"ClaimedCopies", testSweepClaimedCopies},
 	}
 }
 
-// claimDue claims due invoices and fails on error.
+// claimDue claims due invoices, fails on error, checks that each claimed
+// copy is the stored invoice and returns their IDs in claim order.
 func (f *fixture) claimDue(now time.Time, lease time.Duration, limit int) []uuid.UUID {
 	f.t.Helper()
-	ids, err := f.s.ClaimDueInvoices(ctx(), now, lease, limit)
+	claimed, err := f.s.ClaimDueInvoices(ctx(), now, lease, limit)
 	require.NoError(f.t, err, "ClaimDueInvoices(%s, %s, %d)", now, lease, limit)
-	require.LessOrEqual(f.t, len(ids), limit)
-	return ids
+	require.LessOrEqual(f.t, len(claimed), limit)
+	for _, inv := range claimed {
+		require.NotNil(f.t, inv, "ClaimDueInvoices returned a nil invoice")
+		requireSame(f.t, f.get(inv.ID), inv, "a claimed invoice is the stored one, version included")
+	}
+	return invoiceIDs(claimed)
 }
 
 func testSweepDueOnly(f *fixture) {
@@ -165,15 +171,15 @@ func testSweepConcurrent(f *fixture) {
 	)
 	errs := concurrently(claimers, func(int) error {
 		for range n { // bounded, in case claims never run dry
-			ids, err := f.s.ClaimDueInvoices(ctx(), base, time.Minute, 3)
+			claimed, err := f.s.ClaimDueInvoices(ctx(), base, time.Minute, 3)
 			if err != nil {
 				return err
 			}
-			if len(ids) == 0 {
+			if len(claimed) == 0 {
 				return nil
 			}
 			mu.Lock()
-			got = append(got, ids...)
+			got = append(got, invoiceIDs(claimed)...)
 			mu.Unlock()
 		}
 		return nil
@@ -183,4 +189,34 @@ func testSweepConcurrent(f *fixture) {
 	}
 	require.Len(t, got, n, "every due invoice claimed exactly once")
 	require.ElementsMatch(t, want, got)
+}
+
+// testSweepClaimedCopies: a claimed invoice is a full copy of the stored
+// one that the claimer may change and store with UpdateInvoice directly
+// (the claim did not bump the version); changing the copy changes nothing
+// stored.
+func testSweepClaimedCopies(f *fixture) {
+	t := f.t
+	inv := f.fullInvoice()
+	inv.Deadline = base.Add(-time.Minute)
+	require.NoError(t, f.s.CreateInvoice(ctx(), inv))
+	want := inv.Clone()
+
+	claimed, err := f.s.ClaimDueInvoices(ctx(), base, time.Minute, 10)
+	require.NoError(t, err)
+	require.Len(t, claimed, 1)
+	requireSame(t, want, claimed[0])
+	mutate(claimed[0])
+	requireSame(t, want, f.get(want.ID), "mutating a claimed invoice changed the stored one")
+
+	claimed, err = f.s.ClaimDueInvoices(ctx(), base.Add(time.Minute), time.Minute, 10)
+	require.NoError(t, err)
+	require.Len(t, claimed, 1, "claimable again once the lease ran out")
+	next := claimed[0]
+	next.Status = invoice.StatusFailed
+	next.Error = invoice.ReasonNotPaid
+	f.update(next)
+	require.Equal(t, int64(2), next.Version)
+	requireSame(t, next, f.get(want.ID))
+	require.Empty(t, f.claimDue(base.Add(time.Hour), time.Minute, 10), "a failed invoice is never due")
 }
