@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"net/url"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -53,8 +54,8 @@ func (e *Engine) Create(ctx context.Context, req CreateRequest) (*Invoice, error
 // engine's store; the engine learns of the invoice when the transaction
 // commits.
 func (e *Engine) CreateIn(ctx context.Context, store Store, req CreateRequest) (*Invoice, error) {
-	typ, verr := e.validateCreate(req)
-	if err := verr.orNil(); err != nil {
+	typ, err := e.validateCreate(req)
+	if err != nil {
 		return nil, err
 	}
 	if existing, err := store.GetInvoiceByForeignID(ctx, req.ForeignID); err == nil {
@@ -174,8 +175,8 @@ func (e *Engine) startPaymentWindow(inv *Invoice, now time.Time) {
 }
 
 // validateCreate checks every field of req and returns the invoice type.
-func (e *Engine) validateCreate(req CreateRequest) (Type, *ValidationError) {
-	v := &ValidationError{}
+func (e *Engine) validateCreate(req CreateRequest) (Type, error) {
+	var v ValidationError
 	switch n := utf8.RuneCountInString(req.ForeignID); {
 	case n == 0:
 		v.add("foreign_id", "The foreign id field is required.")
@@ -229,7 +230,7 @@ func (e *Engine) validateCreate(req CreateRequest) (Type, *ValidationError) {
 	if req.Email != "" && !validEmail(req.Email) {
 		v.add("email_user", "The email user must be a valid email address.")
 	}
-	return typ, v
+	return typ, v.orNil()
 }
 
 // accepts reports whether customers may pay in currency.
@@ -250,6 +251,41 @@ func validURL(s string) bool {
 
 // validEmail accepts a bare address ("a@b.example"), no display name.
 func validEmail(s string) bool {
+	if len(s) > 254 {
+		return false
+	}
+	if plainEmail(s) {
+		return true // what net/mail accepts as it is, without parsing
+	}
 	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && a.Name == "" && len(s) <= 254
+	return err == nil && a.Address == s && a.Name == ""
+}
+
+// plainEmail reports whether s is local@domain with both parts dot-atoms
+// of ASCII atext (RFC 5322 §3.2.3: no leading, trailing or doubled dots):
+// the common shape of an address, which mail.ParseAddress accepts and
+// returns unchanged. Anything else is left to mail.ParseAddress.
+func plainEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && dotAtom(local) && dotAtom(domain)
+}
+
+func dotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.':
+			if s[i-1] == '.' {
+				return false
+			}
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }

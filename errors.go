@@ -84,11 +84,15 @@ func (e *ValidationError) add(field, msg string) {
 	e.Fields = append(e.Fields, FieldError{Field: field, Message: msg})
 }
 
+// orNil returns nil when no field was added, and otherwise a copy of e on
+// the heap: validators keep their ValidationError on the stack, so a valid
+// request allocates nothing for it.
 func (e *ValidationError) orNil() error {
 	if e == nil || len(e.Fields) == 0 {
 		return nil
 	}
-	return e
+	cp := *e
+	return &cp
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -62,7 +62,7 @@ func (e *Engine) ConfirmPayment(ctx context.Context, foreignID string, c Confirm
 }
 
 func (e *Engine) validateConfirmation(inv *Invoice, c Confirmation) error {
-	v := &ValidationError{}
+	var v ValidationError
 	switch {
 	case c.Currency == "" && inv.SenderCurrency == "":
 		v.add("currency", "The currency field is required.")
@@ -180,7 +180,7 @@ func (ch *change) accountable(currency string) bool {
 }
 
 func (e *Engine) validateReport(r TransactionReport) error {
-	v := &ValidationError{}
+	var v ValidationError
 	if r.TxID == "" || len(r.TxID) > 255 {
 		v.add("txid", "The txid field is required and may not be greater than 255 characters.")
 	}

@@ -37,18 +37,23 @@ const (
 func (ch *change) settleRefunds() {
 	inv := ch.inv
 	if inv.Status == StatusConfirmed {
-		paid := decimal.Zero
+		// The merchant is paid with what is confirmed and accounted; any
+		// excess is the customer's. (Amounts are summed and compared
+		// without allocating when nothing is overpaid, the usual case.)
+		paying := func(t *Transaction) bool { return t.Accounted && !t.Settled && t.Status == TxConfirmed }
+		paid := sumAmounts(inv.Transactions, paying)
+		overpaid := paid.GreaterThan(inv.SenderAmount)
 		var txids []string
 		for i := range inv.Transactions {
-			t := &inv.Transactions[i]
-			if t.Accounted && !t.Settled && t.Status == TxConfirmed {
+			if t := &inv.Transactions[i]; paying(t) {
 				t.Settled = true
-				paid = paid.Add(t.Amount)
-				txids = append(txids, t.TxID)
+				if overpaid {
+					txids = append(txids, t.TxID)
+				}
 			}
 		}
-		if over := paid.Sub(inv.SenderAmount); len(txids) > 0 && over.IsPositive() {
-			ch.addRefundClaim(over, inv.SenderCurrency, RefundReasonOverpaid, txids)
+		if overpaid {
+			ch.addRefundClaim(paid.Sub(inv.SenderAmount), inv.SenderCurrency, RefundReasonOverpaid, txids)
 		}
 	}
 	// Group what is to be refunded by currency and reason, in order.

@@ -40,12 +40,10 @@
 package memstore
 
 import (
-	"bytes"
 	"container/heap"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -199,9 +197,8 @@ func (s *Store) ListInvoices(ctx context.Context, q invoice.ListQuery) ([]*invoi
 	}
 	s.mu.Lock() // the index may need to merge late arrivals
 	defer s.mu.Unlock()
-	ids := s.invoiceIDs.sortedAfter(q.After)
 	var out []*invoice.Invoice
-	for _, id := range ids {
+	for id := range s.invoiceIDs.after(q.After) {
 		inv := &s.invoices[id].inv
 		if q.Status != 0 && inv.Status != q.Status {
 			continue
@@ -255,7 +252,7 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 		delete(s.byForeign, r.inv.ForeignID)
 		s.byForeign[inv.ForeignID] = r
 	}
-	inv.CopyInto(&r.inv)
+	copyReusing(&r.inv, inv)
 	r.inv.Version = inv.Version + 1
 	stored := &r.inv
 	r.leaseUntil = time.Time{}
@@ -265,6 +262,35 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 	}
 	inv.Version = stored.Version
 	return nil
+}
+
+// copyReusing sets *dst, a stored invoice, to a deep copy of src. dst's
+// Quotes and Transactions arrays belong to the store alone (every copy
+// handed out is a Clone), so they are overwritten in place when they are
+// large enough: an update that changes a transaction's status or keeps a
+// quote table allocates nothing for them.
+func copyReusing(dst, src *invoice.Invoice) {
+	quotes, txs := dst.Quotes, dst.Transactions
+	*dst = *src
+	dst.Quotes = overwrite(quotes, src.Quotes)
+	dst.Transactions = overwrite(txs, src.Transactions)
+	if src.RefundClaims != nil { // rare: deep-copied as CopyInto does
+		var claims invoice.Invoice
+		(&invoice.Invoice{RefundClaims: src.RefundClaims}).CopyInto(&claims)
+		dst.RefundClaims = claims.RefundClaims
+	}
+}
+
+// overwrite returns a copy of src, in old's array when it has room (nil
+// and empty kept apart).
+func overwrite[T any](old, src []T) []T {
+	if src == nil {
+		return nil
+	}
+	if cap(old) < len(src) {
+		old = make([]T, 0, len(src))
+	}
+	return append(old[:0], src...)
 }
 
 // ClaimDueInvoices returns copies of up to limit invoices whose deadline
@@ -465,49 +491,4 @@ func (h *dueHeap) Pop() any {
 	old[n] = dueEntry{}
 	*h = old[:n]
 	return e
-}
-
-// idIndex keeps IDs in ascending byte order for cursor paging. IDs that
-// arrive in order (UUIDv7) are appended; others wait in tail and are merged
-// in on the next listing.
-type idIndex struct {
-	sorted []uuid.UUID
-	tail   []uuid.UUID
-}
-
-func compareIDs(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) }
-
-func (x *idIndex) add(id uuid.UUID) {
-	n := len(x.sorted)
-	if len(x.tail) == 0 && (n == 0 || compareIDs(x.sorted[n-1], id) < 0) {
-		x.sorted = append(x.sorted, id)
-		return
-	}
-	x.tail = append(x.tail, id)
-}
-
-// sortedAfter merges the tail in and returns the sorted IDs after cursor.
-// The result aliases the index: use it before the next add.
-func (x *idIndex) sortedAfter(cursor uuid.UUID) []uuid.UUID {
-	if len(x.tail) > 0 {
-		slices.SortFunc(x.tail, compareIDs)
-		n, m := len(x.sorted), len(x.tail)
-		x.sorted = slices.Grow(x.sorted, m)[:n+m]
-		i, j := n-1, m-1
-		for k := n + m - 1; j >= 0; k-- {
-			if i >= 0 && compareIDs(x.sorted[i], x.tail[j]) > 0 {
-				x.sorted[k] = x.sorted[i]
-				i--
-			} else {
-				x.sorted[k] = x.tail[j]
-				j--
-			}
-		}
-		x.tail = nil
-	}
-	i, found := slices.BinarySearchFunc(x.sorted, cursor, compareIDs)
-	if found {
-		i++
-	}
-	return x.sorted[i:]
 }

@@ -14,6 +14,11 @@ import (
 	invoice "github.com/cryptoinvoice/invoice"
 )
 
+// typicalDeliveries is the room an invoice's lists of deliveries start
+// with: an invoice paid in one transaction has three callbacks (pending,
+// processing, confirmed), so they grow once instead of three times.
+const typicalDeliveries = 4
+
 // queue holds the pending deliveries of one invoice and channel in
 // ascending Seq order; only its head may be claimed. Empty queues are
 // dropped.
@@ -96,6 +101,9 @@ func (s *Store) checkOutbox(invoiceID uuid.UUID, outbox []*invoice.Delivery) err
 // when pending.
 func (s *Store) addDelivery(r *record, d *invoice.Delivery) {
 	s.deliveries[d.ID] = d
+	if r.deliveries == nil {
+		r.deliveries = make([]*invoice.Delivery, 0, typicalDeliveries)
+	}
 	r.deliveries = append(r.deliveries, d)
 	s.deliveryIDs.add(d.ID)
 	if d.State == invoice.DeliveryPending {
@@ -118,7 +126,7 @@ func (s *Store) enqueue(r *record, d *invoice.Delivery) {
 	slot := &r.queues[d.Channel-1]
 	q := *slot
 	if q == nil {
-		q = &queue{pos: -1}
+		q = &queue{pos: -1, items: make([]*invoice.Delivery, 0, typicalDeliveries)}
 		*slot = q
 	}
 	i := sort.Search(len(q.items), func(i int) bool { return q.items[i].Seq > d.Seq })
@@ -309,7 +317,7 @@ func (s *Store) ListDeliveries(ctx context.Context, q invoice.DeliveryQuery) ([]
 	}
 	s.mu.Lock() // the index may need to merge late arrivals
 	defer s.mu.Unlock()
-	for _, id := range s.deliveryIDs.sortedAfter(q.After) {
+	for id := range s.deliveryIDs.after(q.After) {
 		d := s.deliveries[id]
 		if !match(d) {
 			continue

@@ -1,0 +1,77 @@
+package memstore
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+)
+
+// TestIDIndex checks the chunked index against a sorted slice: IDs in
+// order, out of order and mixed, across chunk boundaries, with cursors
+// before, between, on and after the stored IDs.
+func TestIDIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	randomID := func() uuid.UUID {
+		var id uuid.UUID
+		for i := range id {
+			id[i] = byte(rng.Uint32())
+		}
+		return id
+	}
+	for _, tc := range []struct {
+		name         string
+		n            int
+		outOfOrderIn int // every k-th ID is random; 0: all in order
+	}{
+		{"empty", 0, 0},
+		{"in order, one chunk", 10, 0},
+		{"in order, exactly full chunks", 2 * idChunk, 0},
+		{"in order, several chunks", 3*idChunk + 17, 0},
+		{"all random", 2*idChunk + 5, 1},
+		{"mostly in order", 3*idChunk + 1, 97},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var x idIndex
+			want := []uuid.UUID{}
+			next := uuid.UUID{}
+			for i := range tc.n {
+				var id uuid.UUID
+				if tc.outOfOrderIn > 0 && i%tc.outOfOrderIn == 0 {
+					id = randomID()
+				} else {
+					next[8], next[15] = byte(i>>8), byte(i) // increasing
+					next[0] = 0x80
+					id = next
+				}
+				x.add(id)
+				want = append(want, id)
+				if i%(idChunk+3) == 0 { // list now and then, merging what came out of order
+					_ = slices.Collect(x.after(uuid.Nil))
+				}
+			}
+			slices.SortFunc(want, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+			want = slices.Compact(want)
+			require.Equal(t, want, append([]uuid.UUID{}, slices.Collect(x.after(uuid.Nil))...))
+			for k := 0; k < 50 && len(want) > 0; k++ {
+				i := rng.IntN(len(want))
+				require.Equal(t, append([]uuid.UUID{}, want[i+1:]...), append([]uuid.UUID{}, slices.Collect(x.after(want[i]))...), "cursor on an ID")
+				between := want[i]
+				between[15]++ // just after want[i], before want[i+1] (unless equal)
+				got := slices.Collect(x.after(between))
+				exp := slices.DeleteFunc(slices.Clone(want), func(id uuid.UUID) bool { return bytes.Compare(id[:], between[:]) <= 0 })
+				require.Equal(t, append([]uuid.UUID{}, exp...), append([]uuid.UUID{}, got...), "cursor between IDs")
+			}
+			max := uuid.Max
+			require.Empty(t, slices.Collect(x.after(max)))
+			for _, c := range x.chunks[:max0(len(x.chunks)-1)] {
+				require.Len(t, c, idChunk, "all chunks but the last are full")
+			}
+		})
+	}
+}
+
+func max0(n int) int { return max(n, 0) }
