@@ -34,6 +34,14 @@ func (x *idIndex) last() (uuid.UUID, bool) {
 	return c[len(c)-1], true
 }
 
+// beyond reports whether id is greater than every ID in the index, so
+// certainly not in it: always the case for the next ID from one source of
+// increasing IDs (UUIDv7), which then needs no map probe to be known new.
+func (x *idIndex) beyond(id uuid.UUID) bool {
+	last, ok := x.last()
+	return len(x.tail) == 0 && (!ok || compareIDs(last, id) < 0)
+}
+
 func (x *idIndex) add(id uuid.UUID) {
 	if last, ok := x.last(); len(x.tail) > 0 || (ok && compareIDs(last, id) >= 0) {
 		x.tail = append(x.tail, id)

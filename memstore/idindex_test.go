@@ -37,6 +37,7 @@ func TestIDIndex(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var x idIndex
 			want := []uuid.UUID{}
+			stored := map[uuid.UUID]bool{}
 			next := uuid.UUID{}
 			for i := range tc.n {
 				var id uuid.UUID
@@ -47,7 +48,14 @@ func TestIDIndex(t *testing.T) {
 					next[0] = 0x80
 					id = next
 				}
+				if x.beyond(id) && stored[id] {
+					t.Fatalf("beyond(%s) is true for a stored ID", id)
+				}
 				x.add(id)
+				stored[id] = true
+				if x.beyond(id) {
+					t.Fatalf("beyond(%s) is true right after adding it", id)
+				}
 				want = append(want, id)
 				if i%(idChunk+3) == 0 { // list now and then, merging what came out of order
 					_ = slices.Collect(x.after(uuid.Nil))

@@ -64,6 +64,12 @@ type Store struct {
 	due        dueHeap // invoices by deadline, and stale entries
 	claimed    dueHeap // invoices under a sweep claim, by its end, and stale entries
 	dueLive    int     // live entries in due and held
+	// swept remembers the records ClaimDueInvoices handed out, so that the
+	// sweep's update of each finds its record without probing the large ID
+	// map (a cache miss or two per invoice in a store of millions). Records
+	// are never replaced, so an entry is never wrong; it is dropped by the
+	// update, and the map is emptied should it outgrow maxSwept.
+	swept map[uuid.UUID]*record
 
 	deliveries  map[uuid.UUID]*invoice.Delivery
 	deliveryIDs idIndex   // every delivery ID, for ListDeliveries
@@ -137,7 +143,7 @@ func (s *Store) CreateInvoice(ctx context.Context, inv *invoice.Invoice) error {
 	if _, ok := s.byForeign[inv.ForeignID]; ok {
 		return fmt.Errorf("memstore: create invoice %q: %w", inv.ForeignID, invoice.ErrDuplicate)
 	}
-	if _, ok := s.invoices[inv.ID]; ok {
+	if s.invoiceStored(inv.ID) {
 		return fmt.Errorf("memstore: create invoice %q: id %s is already stored", inv.ForeignID, inv.ID)
 	}
 	s.lastNumber++
@@ -153,6 +159,16 @@ func (s *Store) CreateInvoice(ctx context.Context, inv *invoice.Invoice) error {
 	inv.Number = stored.Number
 	inv.Version = stored.Version
 	return nil
+}
+
+// invoiceStored reports whether an invoice with this ID is stored; like
+// deliveryStored, without a map probe for an ID newer than every stored one.
+func (s *Store) invoiceStored(id uuid.UUID) bool {
+	if s.invoiceIDs.beyond(id) {
+		return false
+	}
+	_, ok := s.invoices[id]
+	return ok
 }
 
 // GetInvoice returns a copy of the invoice with the given ID, or an error
@@ -230,8 +246,10 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.invoices[inv.ID]
-	if !ok {
+	r, ok := s.swept[inv.ID]
+	if ok {
+		delete(s.swept, inv.ID)
+	} else if r, ok = s.invoices[inv.ID]; !ok {
 		return fmt.Errorf("memstore: update invoice %s: %w", inv.ID, invoice.ErrNotFound)
 	}
 	if r.inv.Version != inv.Version {
@@ -263,6 +281,10 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 	inv.Version = stored.Version
 	return nil
 }
+
+// maxSwept bounds Store.swept: claimed invoices that are never updated
+// (their claimer stopped) must not accumulate.
+const maxSwept = 1 << 16
 
 // copyReusing sets *dst, a stored invoice, to a deep copy of src. dst's
 // Quotes and Transactions arrays belong to the store alone (every copy
@@ -305,6 +327,9 @@ func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.swept == nil || len(s.swept) > maxSwept {
+		s.swept = make(map[uuid.UUID]*record, min(limit, maxSwept))
+	}
 	var (
 		invs    []*invoice.Invoice
 		claimed []*record
@@ -319,6 +344,7 @@ func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.
 		r.leaseUntil = now.Add(lease)
 		invs = append(invs, r.inv.Clone())
 		claimed = append(claimed, r)
+		s.swept[r.inv.ID] = r
 	}
 	// Re-insert after the loop: with a lease of zero or less a claimed
 	// invoice would otherwise come straight back to the top.

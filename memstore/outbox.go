@@ -85,7 +85,7 @@ func (s *Store) checkOutbox(invoiceID uuid.UUID, outbox []*invoice.Delivery) err
 		case d.Channel != invoice.ChannelMerchant && d.Channel != invoice.ChannelCustomer:
 			return fmt.Errorf("memstore: update invoice %s: delivery %s has unknown channel %d", invoiceID, d.ID, d.Channel)
 		}
-		if _, ok := s.deliveries[d.ID]; ok {
+		if s.deliveryStored(d.ID) {
 			return fmt.Errorf("memstore: update invoice %s: delivery %s is already stored", invoiceID, d.ID)
 		}
 		for _, e := range outbox[:i] {
@@ -95,6 +95,17 @@ func (s *Store) checkOutbox(invoiceID uuid.UUID, outbox []*invoice.Delivery) err
 		}
 	}
 	return nil
+}
+
+// deliveryStored reports whether a delivery with this ID is stored. An ID
+// newer than every stored one (the engine's UUIDv7 IDs) needs no probe of
+// the large map.
+func (s *Store) deliveryStored(id uuid.UUID) bool {
+	if s.deliveryIDs.beyond(id) {
+		return false
+	}
+	_, ok := s.deliveries[id]
+	return ok
 }
 
 // addDelivery stores d (the store's own) for r's invoice and queues it
