@@ -8,113 +8,157 @@ import (
 	"github.com/google/uuid"
 )
 
-// idChunk is how many IDs one chunk of an idIndex holds (16 KiB).
+// idChunk is how many entries one chunk of an idIndex holds.
 const idChunk = 1024
 
-// idIndex keeps IDs in ascending byte order for cursor paging. IDs that
-// arrive in order (UUIDv7, the engine's default) are appended to the last
-// chunk; others wait in tail and are merged in by the next listing.
+// idIndex maps IDs to values and keeps them in ascending byte order, for
+// cursor paging and for lookups.
 //
-// The IDs live in fixed-size chunks rather than one growing slice, so a
-// growing index never copies what it holds (a single slice growing by
-// 1.25× allocates about five times its final size over its life).
-type idIndex struct {
-	chunks [][]uuid.UUID // sorted across chunks; all but the last full
-	tail   []uuid.UUID   // out-of-order arrivals, unsorted
+// It is built for IDs that mostly arrive in increasing order (UUIDv7, the
+// engine's default): such an ID is appended to the last of a list of
+// fixed-size sorted chunks, so an insert touches memory that is already in
+// cache, where a hash map of millions of entries would touch a random
+// cache line (and grow by rehashing). A lookup is a binary search over the
+// chunks and then within one. An ID that arrives out of order waits in a
+// map (late) until the next listing merges it in: with random IDs the
+// index degrades to that map plus a sort per listing that follows inserts.
+//
+// Chunks have a fixed size, so a growing index never copies what it holds
+// (a single slice growing by 1.25× allocates about five times its final
+// size over its life).
+type idIndex[V any] struct {
+	chunks []idChunkOf[V] // sorted across chunks; all but the last full
+	late   map[uuid.UUID]V
+}
+
+// idChunkOf is a sorted run of IDs with their values.
+type idChunkOf[V any] struct {
+	ids  []uuid.UUID
+	vals []V
 }
 
 func compareIDs(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) }
 
-// last returns the greatest ID in the chunks.
-func (x *idIndex) last() (uuid.UUID, bool) {
+// last returns the greatest ID in the chunks; every late ID is smaller.
+func (x *idIndex[V]) last() (uuid.UUID, bool) {
 	if len(x.chunks) == 0 {
 		return uuid.Nil, false
 	}
-	c := x.chunks[len(x.chunks)-1]
+	c := x.chunks[len(x.chunks)-1].ids
 	return c[len(c)-1], true
 }
 
 // beyond reports whether id is greater than every ID in the index, so
 // certainly not in it: always the case for the next ID from one source of
-// increasing IDs (UUIDv7), which then needs no map probe to be known new.
-func (x *idIndex) beyond(id uuid.UUID) bool {
+// increasing IDs, which then needs no lookup to be known new.
+func (x *idIndex[V]) beyond(id uuid.UUID) bool {
 	last, ok := x.last()
-	return len(x.tail) == 0 && (!ok || compareIDs(last, id) < 0)
+	return !ok || compareIDs(last, id) < 0
 }
 
-func (x *idIndex) add(id uuid.UUID) {
-	if last, ok := x.last(); len(x.tail) > 0 || (ok && compareIDs(last, id) >= 0) {
-		x.tail = append(x.tail, id)
+// add indexes a new ID (the caller ensures it is not in the index).
+func (x *idIndex[V]) add(id uuid.UUID, v V) {
+	if x.beyond(id) {
+		x.push(id, v)
 		return
 	}
-	x.push(id)
+	if x.late == nil {
+		x.late = make(map[uuid.UUID]V)
+	}
+	x.late[id] = v
 }
 
 // push appends an ID greater than every ID in the chunks.
-func (x *idIndex) push(id uuid.UUID) {
+func (x *idIndex[V]) push(id uuid.UUID, v V) {
 	n := len(x.chunks)
-	if n == 0 || len(x.chunks[n-1]) == idChunk {
-		x.chunks = append(x.chunks, make([]uuid.UUID, 0, idChunk))
+	if n == 0 || len(x.chunks[n-1].ids) == idChunk {
+		x.chunks = append(x.chunks, idChunkOf[V]{
+			ids:  make([]uuid.UUID, 0, idChunk),
+			vals: make([]V, 0, idChunk),
+		})
 		n++
 	}
-	x.chunks[n-1] = append(x.chunks[n-1], id)
+	c := &x.chunks[n-1]
+	c.ids = append(c.ids, id)
+	c.vals = append(c.vals, v)
 }
 
-// merge sorts the tail into the chunks: O(N + m log m) for m IDs in the
-// tail, and only when some arrived out of order.
-func (x *idIndex) merge() {
-	if len(x.tail) == 0 {
+// get returns the value of id, if indexed.
+func (x *idIndex[V]) get(id uuid.UUID) (V, bool) {
+	var zero V
+	if x.beyond(id) {
+		return zero, false
+	}
+	ci, j, found := x.find(id)
+	if found {
+		return x.chunks[ci].vals[j], true
+	}
+	v, ok := x.late[id]
+	return v, ok
+}
+
+// find returns the chunk and position of the first chunk ID ≥ id, and
+// whether it is id.
+func (x *idIndex[V]) find(id uuid.UUID) (ci, j int, found bool) {
+	ci, _ = slices.BinarySearchFunc(x.chunks, id, func(c idChunkOf[V], id uuid.UUID) int {
+		return compareIDs(c.ids[len(c.ids)-1], id)
+	})
+	if ci == len(x.chunks) {
+		return ci, 0, false
+	}
+	j, found = slices.BinarySearchFunc(x.chunks[ci].ids, id, compareIDs)
+	return ci, j, found
+}
+
+// merge sorts the late IDs into the chunks: O(N + m log m) for m late
+// IDs, and only when there are some.
+func (x *idIndex[V]) merge() {
+	if len(x.late) == 0 {
 		return
 	}
-	slices.SortFunc(x.tail, compareIDs)
-	old, tail := x.chunks, x.tail
-	x.chunks, x.tail = nil, nil
-	var i, j int // chunk and position in it
-	for _, id := range tail {
-		for ; i < len(old); i, j = i+1, 0 {
-			c := old[i]
-			for ; j < len(c) && compareIDs(c[j], id) < 0; j++ {
-				x.push(c[j])
+	late := make([]uuid.UUID, 0, len(x.late))
+	for id := range x.late {
+		late = append(late, id)
+	}
+	slices.SortFunc(late, compareIDs)
+	old := x.chunks
+	x.chunks = nil
+	var ci, j int // position in old
+	for _, id := range late {
+		for ; ci < len(old); ci, j = ci+1, 0 {
+			c := old[ci]
+			for ; j < len(c.ids) && compareIDs(c.ids[j], id) < 0; j++ {
+				x.push(c.ids[j], c.vals[j])
 			}
-			if j < len(c) {
+			if j < len(c.ids) {
 				break
 			}
 		}
-		x.push(id)
+		x.push(id, x.late[id])
 	}
-	for ; i < len(old); i, j = i+1, 0 {
-		for _, id := range old[i][j:] {
-			x.push(id)
+	for ; ci < len(old); ci, j = ci+1, 0 {
+		c := old[ci]
+		for ; j < len(c.ids); j++ {
+			x.push(c.ids[j], c.vals[j])
 		}
 	}
+	x.late = nil
 }
 
-// after merges the tail in and yields the IDs after cursor in ascending
-// order. The index must not change while the sequence is in use.
-func (x *idIndex) after(cursor uuid.UUID) iter.Seq[uuid.UUID] {
+// after merges the late IDs in and yields the IDs after cursor, with their
+// values, in ascending order. The index must not change while the sequence
+// is in use.
+func (x *idIndex[V]) after(cursor uuid.UUID) iter.Seq2[uuid.UUID, V] {
 	x.merge()
-	// The first chunk whose last ID is after the cursor, then the first
-	// ID after the cursor in it.
-	ci, _ := slices.BinarySearchFunc(x.chunks, cursor, func(c []uuid.UUID, id uuid.UUID) int {
-		if compareIDs(c[len(c)-1], id) <= 0 {
-			return -1
+	return func(yield func(uuid.UUID, V) bool) {
+		ci, j, found := x.find(cursor)
+		if found {
+			j++
 		}
-		return 1
-	})
-	return func(yield func(uuid.UUID) bool) {
-		for i := ci; i < len(x.chunks); i++ {
-			c := x.chunks[i]
-			j := 0
-			if i == ci {
-				j, _ = slices.BinarySearchFunc(c, cursor, func(a, b uuid.UUID) int {
-					if compareIDs(a, b) <= 0 {
-						return -1
-					}
-					return 1
-				})
-			}
-			for _, id := range c[j:] {
-				if !yield(id) {
+		for ; ci < len(x.chunks); ci, j = ci+1, 0 {
+			c := x.chunks[ci]
+			for ; j < len(c.ids); j++ {
+				if !yield(c.ids[j], c.vals[j]) {
 					return
 				}
 			}

@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"iter"
 	"bytes"
 	"math/rand/v2"
 	"slices"
@@ -35,9 +36,10 @@ func TestIDIndex(t *testing.T) {
 		{"mostly in order", 3*idChunk + 1, 97},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var x idIndex
+			var x idIndex[int]
 			want := []uuid.UUID{}
 			stored := map[uuid.UUID]bool{}
+			vals := map[uuid.UUID]int{}
 			next := uuid.UUID{}
 			for i := range tc.n {
 				var id uuid.UUID
@@ -51,35 +53,53 @@ func TestIDIndex(t *testing.T) {
 				if x.beyond(id) && stored[id] {
 					t.Fatalf("beyond(%s) is true for a stored ID", id)
 				}
-				x.add(id)
+				x.add(id, i)
 				stored[id] = true
+				vals[id] = i
 				if x.beyond(id) {
 					t.Fatalf("beyond(%s) is true right after adding it", id)
 				}
 				want = append(want, id)
 				if i%(idChunk+3) == 0 { // list now and then, merging what came out of order
-					_ = slices.Collect(x.after(uuid.Nil))
+					_ = keys(x.after(uuid.Nil))
 				}
+			}
+			for id, v := range vals { // late IDs not merged yet included
+				got, ok := x.get(id)
+				require.True(t, ok, "get(%s)", id)
+				require.Equal(t, v, got, "get(%s)", id)
+			}
+			for range 100 {
+				_, ok := x.get(randomID())
+				require.False(t, ok, "get of an absent ID")
 			}
 			slices.SortFunc(want, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
 			want = slices.Compact(want)
-			require.Equal(t, want, append([]uuid.UUID{}, slices.Collect(x.after(uuid.Nil))...))
+			require.Equal(t, want, append([]uuid.UUID{}, keys(x.after(uuid.Nil))...))
 			for k := 0; k < 50 && len(want) > 0; k++ {
 				i := rng.IntN(len(want))
-				require.Equal(t, append([]uuid.UUID{}, want[i+1:]...), append([]uuid.UUID{}, slices.Collect(x.after(want[i]))...), "cursor on an ID")
+				require.Equal(t, append([]uuid.UUID{}, want[i+1:]...), append([]uuid.UUID{}, keys(x.after(want[i]))...), "cursor on an ID")
 				between := want[i]
 				between[15]++ // just after want[i], before want[i+1] (unless equal)
-				got := slices.Collect(x.after(between))
+				got := keys(x.after(between))
 				exp := slices.DeleteFunc(slices.Clone(want), func(id uuid.UUID) bool { return bytes.Compare(id[:], between[:]) <= 0 })
 				require.Equal(t, append([]uuid.UUID{}, exp...), append([]uuid.UUID{}, got...), "cursor between IDs")
 			}
 			max := uuid.Max
-			require.Empty(t, slices.Collect(x.after(max)))
+			require.Empty(t, keys(x.after(max)))
 			for _, c := range x.chunks[:max0(len(x.chunks)-1)] {
-				require.Len(t, c, idChunk, "all chunks but the last are full")
+				require.Len(t, c.ids, idChunk, "all chunks but the last are full")
 			}
 		})
 	}
 }
 
 func max0(n int) int { return max(n, 0) }
+
+func keys(seq iter.Seq2[uuid.UUID, int]) []uuid.UUID {
+	var ids []uuid.UUID
+	for id := range seq {
+		ids = append(ids, id)
+	}
+	return ids
+}

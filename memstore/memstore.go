@@ -12,13 +12,17 @@
 // Costs, with N stored invoices, D stored deliveries and Q non-empty
 // (invoice, channel) queues of pending deliveries:
 //
-//   - GetInvoice, GetInvoiceByForeignID, GetDelivery: O(1) map look-ups
-//     (plus the copy).
+//   - GetInvoice, GetInvoiceByForeignID: O(1) map look-ups (plus the
+//     copy). GetDelivery and RedeliverDelivery: O(log D), a binary search
+//     of the sorted delivery index (or a map look-up for an ID that
+//     arrived out of order and was not merged in yet).
 //   - CreateInvoice and UpdateInvoice: O(log N) to place the invoice in
 //     the deadline heap; each outbox record adds O(log Q) plus an insertion
-//     into its queue (an append when Seq rises, as the engine's does).
-//   - AckDelivery, RescheduleDelivery, RedeliverDelivery: O(log Q) plus a
-//     removal from or insertion into one (short) queue.
+//     into its queue (an append when Seq rises, as the engine's does) and
+//     into the delivery index (an append when IDs rise, as UUIDv7s do).
+//   - AckDelivery, RescheduleDelivery: a look-up of the lease ID among the
+//     held deliveries, then O(log Q) plus a removal from or insertion into
+//     one (short) queue.
 //   - ClaimDueInvoices and ClaimDeliveries: O(k log N) and O(k log Q) for k
 //     claimed items; they never look at what is not due.
 //   - ListInvoices and ListDeliveries without InvoiceID: O(log N + s),
@@ -35,8 +39,9 @@
 // with its deadline-heap bookkeeping (plus the invoice's own strings,
 // decimals and slices), and its entries in the ID map, the foreign_id map,
 // the sorted ID index and (while it has a deadline) the deadline heap:
-// about 820 bytes for a typical invoice, all included. Deliveries are kept
-// forever, as the Store contract requires.
+// about 900 bytes for a typical invoice, all included. Deliveries are kept
+// forever, as the Store contract requires, each with a 24-byte entry in
+// the delivery index.
 package memstore
 
 import (
@@ -60,7 +65,7 @@ type Store struct {
 	lastNumber int64
 	invoices   map[uuid.UUID]*record
 	byForeign  map[string]*record
-	invoiceIDs idIndex // every invoice ID, for ListInvoices
+	invoiceIDs idIndex[struct{}] // every invoice ID, for ListInvoices
 	due        dueHeap // invoices by deadline, and stale entries
 	claimed    dueHeap // invoices under a sweep claim, by its end, and stale entries
 	dueLive    int     // live entries in due and held
@@ -71,8 +76,10 @@ type Store struct {
 	// update, and the map is emptied should it outgrow maxSwept.
 	swept map[uuid.UUID]*record
 
-	deliveries  map[uuid.UUID]*invoice.Delivery
-	deliveryIDs idIndex   // every delivery ID, for ListDeliveries
+	deliveries idIndex[*invoice.Delivery] // every delivery, by ID
+	// leased holds the deliveries under a ClaimDeliveries lease by lease
+	// ID: acknowledging finds its delivery in this small map.
+	leased      map[uuid.UUID]*invoice.Delivery
 	ready       readyHeap // non-empty queues by when their head is claimable
 	leasePrefix uuid.UUID // see nextLeaseID
 	leaseCount  uint64
@@ -84,9 +91,9 @@ var _ invoice.Store = (*Store)(nil)
 // Invoice numbers start at 1.
 func New() *Store {
 	return &Store{
-		invoices:   make(map[uuid.UUID]*record),
-		byForeign:  make(map[string]*record),
-		deliveries: make(map[uuid.UUID]*invoice.Delivery),
+		invoices:  make(map[uuid.UUID]*record),
+		byForeign: make(map[string]*record),
+		leased:    make(map[uuid.UUID]*invoice.Delivery),
 	}
 }
 
@@ -154,7 +161,7 @@ func (s *Store) CreateInvoice(ctx context.Context, inv *invoice.Invoice) error {
 	stored.Version = 1
 	s.invoices[stored.ID] = r
 	s.byForeign[stored.ForeignID] = r
-	s.invoiceIDs.add(stored.ID)
+	s.invoiceIDs.add(stored.ID, struct{}{})
 	s.resetSweep(r)
 	inv.Number = stored.Number
 	inv.Version = stored.Version

@@ -129,26 +129,20 @@ func (s *Store) checkOutbox(invoiceID uuid.UUID, outbox []*invoice.Delivery) err
 	return nil
 }
 
-// deliveryStored reports whether a delivery with this ID is stored. An ID
-// newer than every stored one (the engine's UUIDv7 IDs) needs no probe of
-// the large map.
+// deliveryStored reports whether a delivery with this ID is stored.
 func (s *Store) deliveryStored(id uuid.UUID) bool {
-	if s.deliveryIDs.beyond(id) {
-		return false
-	}
-	_, ok := s.deliveries[id]
+	_, ok := s.deliveries.get(id)
 	return ok
 }
 
 // addDelivery stores d (the store's own) for r's invoice and queues it
 // when pending.
 func (s *Store) addDelivery(r *record, d *invoice.Delivery) {
-	s.deliveries[d.ID] = d
+	s.deliveries.add(d.ID, d)
 	if r.deliveries == nil {
 		r.deliveries = make([]*invoice.Delivery, 0, typicalDeliveries)
 	}
 	r.deliveries = append(r.deliveries, d)
-	s.deliveryIDs.add(d.ID)
 	if d.State == invoice.DeliveryPending {
 		s.enqueue(r, d)
 	}
@@ -232,8 +226,12 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		}
 		s.removeReady(q)
 		d := q.items[0]
+		if d.LeaseID != uuid.Nil {
+			delete(s.leased, d.LeaseID) // an expired lease
+		}
 		d.LeaseID = s.nextLeaseID()
 		d.LeaseUntil = now.Add(lease)
+		s.leased[d.LeaseID] = d
 		out = append(out, d.Clone())
 		claimed = append(claimed, q)
 	}
@@ -245,16 +243,19 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 	return out, nil
 }
 
-// held returns the stored delivery id if leaseID holds it.
+// held returns the stored delivery id if leaseID holds it, and releases
+// the lease: the caller settles the delivery.
 func (s *Store) held(id, leaseID uuid.UUID) (*invoice.Delivery, error) {
-	d, ok := s.deliveries[id]
+	if d, ok := s.leased[leaseID]; ok && d.ID == id && leaseID != uuid.Nil {
+		delete(s.leased, leaseID)
+		d.LeaseID, d.LeaseUntil = uuid.Nil, time.Time{}
+		return d, nil
+	}
+	d, ok := s.deliveries.get(id)
 	if !ok {
 		return nil, fmt.Errorf("memstore: delivery %s: %w", id, invoice.ErrNotFound)
 	}
-	if d.State != invoice.DeliveryPending || leaseID == uuid.Nil || d.LeaseID != leaseID {
-		return nil, fmt.Errorf("memstore: delivery %s (%s): %w", id, d.State, invoice.ErrLeaseLost)
-	}
-	return d, nil
+	return nil, fmt.Errorf("memstore: delivery %s (%s): %w", id, d.State, invoice.ErrLeaseLost)
 }
 
 // AckDelivery marks the delivery delivered, appends the attempt and
@@ -273,7 +274,6 @@ func (s *Store) AckDelivery(ctx context.Context, id, leaseID uuid.UUID, a invoic
 	s.dequeue(d)
 	d.State = invoice.DeliveryDelivered
 	d.Attempts = append(d.Attempts, a)
-	d.LeaseID, d.LeaseUntil = uuid.Nil, time.Time{}
 	return nil
 }
 
@@ -292,7 +292,6 @@ func (s *Store) RescheduleDelivery(ctx context.Context, id, leaseID uuid.UUID, a
 		return err
 	}
 	d.Attempts = append(d.Attempts, a)
-	d.LeaseID, d.LeaseUntil = uuid.Nil, time.Time{}
 	if dead {
 		s.dequeue(d)
 		d.State = invoice.DeliveryDead
@@ -311,7 +310,7 @@ func (s *Store) GetDelivery(ctx context.Context, id uuid.UUID) (*invoice.Deliver
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	d, ok := s.deliveries[id]
+	d, ok := s.deliveries.get(id)
 	if !ok {
 		return nil, fmt.Errorf("memstore: delivery %s: %w", id, invoice.ErrNotFound)
 	}
@@ -357,8 +356,7 @@ func (s *Store) ListDeliveries(ctx context.Context, q invoice.DeliveryQuery) ([]
 	}
 	s.mu.Lock() // the index may need to merge late arrivals
 	defer s.mu.Unlock()
-	for id := range s.deliveryIDs.after(q.After) {
-		d := s.deliveries[id]
+	for _, d := range s.deliveries.after(q.After) {
 		if !match(d) {
 			continue
 		}
@@ -380,7 +378,7 @@ func (s *Store) RedeliverDelivery(ctx context.Context, id uuid.UUID, now time.Ti
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d, ok := s.deliveries[id]
+	d, ok := s.deliveries.get(id)
 	if !ok {
 		return fmt.Errorf("memstore: delivery %s: %w", id, invoice.ErrNotFound)
 	}
@@ -389,6 +387,7 @@ func (s *Store) RedeliverDelivery(ctx context.Context, id uuid.UUID, now time.Ti
 	}
 	d.State = invoice.DeliveryPending
 	d.NextAttemptAt = now
+	delete(s.leased, d.LeaseID) // none: settling released it
 	d.LeaseID, d.LeaseUntil = uuid.Nil, time.Time{}
 	s.enqueue(s.invoices[d.InvoiceID], d)
 	return nil
