@@ -63,9 +63,8 @@ type Store struct {
 	mu sync.RWMutex
 
 	lastNumber int64
-	invoices   map[uuid.UUID]*record
+	invoices   idIndex[*record] // every invoice by ID (see idIndex)
 	byForeign  map[string]*record
-	invoiceIDs idIndex[struct{}] // every invoice ID, for ListInvoices
 	due        dueHeap // invoices by deadline, and stale entries
 	claimed    dueHeap // invoices under a sweep claim, by its end, and stale entries
 	dueLive    int     // live entries in due and held
@@ -91,7 +90,6 @@ var _ invoice.Store = (*Store)(nil)
 // Invoice numbers start at 1.
 func New() *Store {
 	return &Store{
-		invoices:  make(map[uuid.UUID]*record),
 		byForeign: make(map[string]*record),
 		leased:    make(map[uuid.UUID]*invoice.Delivery),
 	}
@@ -150,7 +148,7 @@ func (s *Store) CreateInvoice(ctx context.Context, inv *invoice.Invoice) error {
 	if _, ok := s.byForeign[inv.ForeignID]; ok {
 		return fmt.Errorf("memstore: create invoice %q: %w", inv.ForeignID, invoice.ErrDuplicate)
 	}
-	if s.invoiceStored(inv.ID) {
+	if _, taken := s.invoices.get(inv.ID); taken {
 		return fmt.Errorf("memstore: create invoice %q: id %s is already stored", inv.ForeignID, inv.ID)
 	}
 	s.lastNumber++
@@ -159,23 +157,12 @@ func (s *Store) CreateInvoice(ctx context.Context, inv *invoice.Invoice) error {
 	stored := &r.inv
 	stored.Number = s.lastNumber
 	stored.Version = 1
-	s.invoices[stored.ID] = r
+	s.invoices.add(stored.ID, r)
 	s.byForeign[stored.ForeignID] = r
-	s.invoiceIDs.add(stored.ID, struct{}{})
 	s.resetSweep(r)
 	inv.Number = stored.Number
 	inv.Version = stored.Version
 	return nil
-}
-
-// invoiceStored reports whether an invoice with this ID is stored; like
-// deliveryStored, without a map probe for an ID newer than every stored one.
-func (s *Store) invoiceStored(id uuid.UUID) bool {
-	if s.invoiceIDs.beyond(id) {
-		return false
-	}
-	_, ok := s.invoices[id]
-	return ok
 }
 
 // GetInvoice returns a copy of the invoice with the given ID, or an error
@@ -186,7 +173,7 @@ func (s *Store) GetInvoice(ctx context.Context, id uuid.UUID) (*invoice.Invoice,
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	r, ok := s.invoices[id]
+	r, ok := s.invoices.get(id)
 	if !ok {
 		return nil, fmt.Errorf("memstore: invoice %s: %w", id, invoice.ErrNotFound)
 	}
@@ -221,8 +208,8 @@ func (s *Store) ListInvoices(ctx context.Context, q invoice.ListQuery) ([]*invoi
 	s.mu.Lock() // the index may need to merge late arrivals
 	defer s.mu.Unlock()
 	var out []*invoice.Invoice
-	for id := range s.invoiceIDs.after(q.After) {
-		inv := &s.invoices[id].inv
+	for _, r := range s.invoices.after(q.After) {
+		inv := &r.inv
 		if q.Status != 0 && inv.Status != q.Status {
 			continue
 		}
@@ -256,7 +243,7 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 	r, ok := s.swept[inv.ID]
 	if ok {
 		delete(s.swept, inv.ID)
-	} else if r, ok = s.invoices[inv.ID]; !ok {
+	} else if r, ok = s.invoices.get(inv.ID); !ok {
 		return fmt.Errorf("memstore: update invoice %s: %w", inv.ID, invoice.ErrNotFound)
 	}
 	if r.inv.Version != inv.Version {

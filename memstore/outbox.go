@@ -117,7 +117,7 @@ func (s *Store) checkOutbox(invoiceID uuid.UUID, outbox []*invoice.Delivery) err
 		case d.Channel != invoice.ChannelMerchant && d.Channel != invoice.ChannelCustomer:
 			return fmt.Errorf("memstore: update invoice %s: delivery %s has unknown channel %d", invoiceID, d.ID, d.Channel)
 		}
-		if s.deliveryStored(d.ID) {
+		if _, stored := s.deliveries.get(d.ID); stored {
 			return fmt.Errorf("memstore: update invoice %s: delivery %s is already stored", invoiceID, d.ID)
 		}
 		for _, e := range outbox[:i] {
@@ -127,12 +127,6 @@ func (s *Store) checkOutbox(invoiceID uuid.UUID, outbox []*invoice.Delivery) err
 		}
 	}
 	return nil
-}
-
-// deliveryStored reports whether a delivery with this ID is stored.
-func (s *Store) deliveryStored(id uuid.UUID) bool {
-	_, ok := s.deliveries.get(id)
-	return ok
 }
 
 // addDelivery stores d (the store's own) for r's invoice and queues it
@@ -150,7 +144,7 @@ func (s *Store) addDelivery(r *record, d *invoice.Delivery) {
 
 // queueOf returns the slot of d's queue on its invoice's record.
 func (s *Store) queueOf(d *invoice.Delivery) **queue {
-	r := s.invoices[d.InvoiceID]
+	r, _ := s.invoices.get(d.InvoiceID)
 	if r == nil || d.Channel < invoice.ChannelMerchant || d.Channel > invoice.ChannelCustomer {
 		return nil
 	}
@@ -337,7 +331,7 @@ func (s *Store) ListDeliveries(ctx context.Context, q invoice.DeliveryQuery) ([]
 		s.mu.RLock()
 		defer s.mu.RUnlock()
 		var ds []*invoice.Delivery
-		if r := s.invoices[q.InvoiceID]; r != nil {
+		if r, ok := s.invoices.get(q.InvoiceID); ok {
 			ds = r.deliveries
 		}
 		for _, d := range ds {
@@ -389,7 +383,8 @@ func (s *Store) RedeliverDelivery(ctx context.Context, id uuid.UUID, now time.Ti
 	d.NextAttemptAt = now
 	delete(s.leased, d.LeaseID) // none: settling released it
 	d.LeaseID, d.LeaseUntil = uuid.Nil, time.Time{}
-	s.enqueue(s.invoices[d.InvoiceID], d)
+	r, _ := s.invoices.get(d.InvoiceID)
+	s.enqueue(r, d)
 	return nil
 }
 
