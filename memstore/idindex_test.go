@@ -1,8 +1,8 @@
 package memstore
 
 import (
-	"iter"
 	"bytes"
+	"iter"
 	"math/rand/v2"
 	"slices"
 	"testing"
