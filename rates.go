@@ -3,6 +3,8 @@ package invoice
 import (
 	"context"
 	"fmt"
+	"math"
+	"math/bits"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -96,9 +98,56 @@ func canonical(d decimal.Decimal) decimal.Decimal {
 // digits: the smallest amount in the payment currency that is worth at
 // least amount. rate must be positive.
 func PaymentAmount(amount, rate decimal.Decimal, precision int32) decimal.Decimal {
+	if q, ok := paymentAmount64(amount, rate, precision); ok {
+		return q
+	}
 	q, rem := amount.QuoRem(rate, precision)
 	if !rem.IsZero() {
 		q = q.Add(decimal.New(1, -precision))
 	}
 	return q
+}
+
+// paymentAmount64 is PaymentAmount in 64- and 128-bit integer arithmetic,
+// for the usual case of positive amounts and rates of at most 18 digits
+// and a quotient that fits in 63 bits; ok is false otherwise. With amount
+// a·10^ea and rate r·10^er, the result is ceil(a·10^k / r)·10^-precision
+// where k = ea - er + precision: the same quotient and exponent that
+// decimal's QuoRem gives, rounded up.
+func paymentAmount64(amount, rate decimal.Decimal, precision int32) (decimal.Decimal, bool) {
+	if !amount.IsPositive() || !rate.IsPositive() || amount.NumDigits() > 18 || rate.NumDigits() > 18 {
+		return decimal.Decimal{}, false
+	}
+	a, r := uint64(amount.CoefficientInt64()), uint64(rate.CoefficientInt64())
+	k := int64(amount.Exponent()) - int64(rate.Exponent()) + int64(precision)
+	var q, rem uint64
+	switch {
+	case k >= 0 && k < int64(len(pow10u64)):
+		hi, lo := bits.Mul64(a, pow10u64[k])
+		if hi >= r {
+			return decimal.Decimal{}, false // the quotient needs more than 64 bits
+		}
+		q, rem = bits.Div64(hi, lo, r)
+	case k < 0 && -k < int64(len(pow10u64)):
+		hi, d := bits.Mul64(r, pow10u64[-k])
+		if hi != 0 {
+			return decimal.Decimal{}, false
+		}
+		q, rem = a/d, a%d
+	default:
+		return decimal.Decimal{}, false
+	}
+	if rem != 0 {
+		q++
+	}
+	if q == 0 || q > math.MaxInt64 {
+		return decimal.Decimal{}, false
+	}
+	return decimal.New(int64(q), -precision), true
+}
+
+// pow10u64[i] is 10^i.
+var pow10u64 = [...]uint64{
+	1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
 }
