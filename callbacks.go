@@ -116,9 +116,10 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// callbackFor renders the merchant callback for the invoice's current state.
-func (e *Engine) callbackFor(inv *Invoice) *Callback {
-	cb := &Callback{
+// renderCallback sets *cb to the merchant callback for the invoice's
+// current state.
+func renderCallback(cb *Callback, inv *Invoice) {
+	*cb = Callback{
 		ID:               inv.Number,
 		ForeignID:        inv.ForeignID,
 		EndUserReference: inv.EndUserReference,
@@ -156,7 +157,6 @@ func (e *Engine) callbackFor(inv *Invoice) *Callback {
 			Status:          t.Status,
 		})
 	}
-	return cb
 }
 
 func unixOrZero(t time.Time) int64 {

@@ -65,12 +65,15 @@ const maxUpdateAttempts = 100
 // change is one read-modify-write of an invoice in progress: the working
 // copy, the time of the change, and the outbox records it produces.
 type change struct {
-	e       *Engine
-	inv     *Invoice
-	now     time.Time
-	outbox  []*Delivery
-	changed bool
-	err     error // first error while recording (ID generation)
+	e      *Engine
+	inv    *Invoice
+	now    time.Time
+	outbox []*Delivery
+	// outboxBuf holds the first records of outbox: most changes record
+	// one or two, and then need no allocation of their own for the list.
+	outboxBuf [2]*Delivery
+	changed   bool
+	err       error // first error while recording (ID generation)
 }
 
 // mutate loads an invoice, applies fn to a working copy and stores the
@@ -88,6 +91,7 @@ func (e *Engine) mutate(ctx context.Context, load func(context.Context) (*Invoic
 			return nil, err
 		}
 		ch := &change{e: e, inv: inv, now: e.now()}
+		ch.outbox = ch.outboxBuf[:0]
 		ch.expireIfDue()
 		if fn != nil {
 			expired := ch.changed
@@ -205,5 +209,12 @@ func (ch *change) enqueue(d *Delivery) {
 
 // notifyMerchant records a callback with the invoice's current state.
 func (ch *change) notifyMerchant() {
-	ch.enqueue(&Delivery{Channel: ChannelMerchant, Callback: ch.e.callbackFor(ch.inv)})
+	// The record and its callback in one allocation.
+	m := new(struct {
+		d  Delivery
+		cb Callback
+	})
+	renderCallback(&m.cb, ch.inv)
+	m.d = Delivery{Channel: ChannelMerchant, Callback: &m.cb}
+	ch.enqueue(&m.d)
 }

@@ -25,6 +25,9 @@ const typicalDeliveries = 4
 type queue struct {
 	items []*invoice.Delivery
 	pos   int // index in Store.ready; -1 when not in the heap
+	// buf holds the first items: an invoice's queue rarely holds more
+	// than its few callbacks, so it needs no allocation of its own.
+	buf [typicalDeliveries]*invoice.Delivery
 }
 
 // readyAt is when the head may next be claimed (unix µs): its
@@ -157,7 +160,8 @@ func (s *Store) enqueue(r *record, d *invoice.Delivery) {
 	slot := &r.queues[d.Channel-1]
 	q := *slot
 	if q == nil {
-		q = &queue{pos: -1, items: make([]*invoice.Delivery, 0, typicalDeliveries)}
+		q = &queue{pos: -1}
+		q.items = q.buf[:0]
 		*slot = q
 	}
 	i := sort.Search(len(q.items), func(i int) bool { return q.items[i].Seq > d.Seq })
