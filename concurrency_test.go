@@ -1,6 +1,7 @@
 package invoice_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/cryptoinvoice/invoice"
 	"github.com/cryptoinvoice/invoice/invoicetest"
+	"github.com/cryptoinvoice/invoice/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -168,4 +170,50 @@ func TestConcurrentDispatchersKeepOrderAndDeliverOnce(t *testing.T) {
 	for i := range n {
 		assert.Equal(t, statuses(processing, confirmed), h.Merchant.Statuses(fmt.Sprintf("o-%d", i)))
 	}
+}
+
+// claimHook is a Store that runs a function right after each
+// ClaimDueInvoices, between the claim and the sweep's updates.
+type claimHook struct {
+	invoice.Store
+	after func(claimed []*invoice.Invoice)
+}
+
+func (s claimHook) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*invoice.Invoice, error) {
+	claimed, err := s.Store.ClaimDueInvoices(ctx, now, lease, limit)
+	if err == nil && len(claimed) > 0 {
+		s.after(claimed)
+	}
+	return claimed, err
+}
+
+// A claimed copy that another writer changed before the sweep's update is
+// not applied over that change: the update conflicts, the sweep reads the
+// invoice again and acts on what it finds (here: already failed, so
+// nothing more), and the invoice gets one failure and one callback.
+func TestSweepRereadsAClaimedInvoiceChangedMeanwhile(t *testing.T) {
+	mem := memstore.New()
+	var other *invoicetest.Harness
+	h := invoicetest.New(t, func(c *invoice.Config) {
+		c.Store = claimHook{Store: mem, after: func(claimed []*invoice.Invoice) {
+			for _, inv := range claimed { // another engine gets there first
+				_, err := other.Engine.Cancel(ctx, inv.ForeignID)
+				require.ErrorIs(t, err, invoice.ErrInvalidState, "expired by the cancel's own read")
+			}
+		}}
+	})
+	other = invoicetest.New(t, func(c *invoice.Config) { c.Store, c.Clock = mem, h.Clock })
+	create(t, h, typ3("o-1"))
+	h.Clock.Advance(16 * time.Minute)
+
+	_, err := h.Engine.Sweep(ctx)
+	require.NoError(t, err)
+	inv, err := h.Engine.Get(ctx, "o-1")
+	require.NoError(t, err)
+	require.Equal(t, invoice.StatusFailed, inv.Status)
+	require.Equal(t, invoice.ReasonNotPaid, inv.Error)
+	require.Equal(t, int64(2), inv.Version, "one change: the expiry")
+	ds, err := mem.ListDeliveries(ctx, invoice.DeliveryQuery{InvoiceID: inv.ID, Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, ds, 1, "one failure callback")
 }
