@@ -37,9 +37,9 @@
 //
 // Memory: per invoice, one allocation holding the stored invoice.Invoice
 // with its deadline-heap bookkeeping (plus the invoice's own strings,
-// decimals and slices), and its entries in the ID map, the foreign_id map,
-// the sorted ID index and (while it has a deadline) the deadline heap:
-// about 900 bytes for a typical invoice, all included. Deliveries are kept
+// decimals and slices), and its entries in the ID index, the foreign_id
+// map and (while it has a deadline) the deadline heap: about 875 bytes for
+// a typical invoice, all included. Deliveries are kept
 // forever, as the Store contract requires, each with a 24-byte entry in
 // the delivery index.
 package memstore
@@ -69,8 +69,8 @@ type Store struct {
 	claimed    dueHeap // invoices under a sweep claim, by its end, and stale entries
 	dueLive    int     // live entries in due and held
 	// swept remembers the records ClaimDueInvoices handed out, so that the
-	// sweep's update of each finds its record without probing the large ID
-	// map (a cache miss or two per invoice in a store of millions). Records
+	// sweep's update of each finds its record without searching the large
+	// ID index (cache misses in a store of millions). Records
 	// are never replaced, so an entry is never wrong; it is dropped by the
 	// update, and the map is emptied should it outgrow maxSwept.
 	swept map[uuid.UUID]*record
@@ -96,8 +96,8 @@ func New() *Store {
 }
 
 // record is one stored invoice with its place in the deadline heap: one
-// allocation per invoice (the Invoice is held by value; with the lease and
-// heap position the record fills a 512-byte size class).
+// allocation per invoice (the Invoice is held by value; with the lease,
+// heap position and outbox lists the record fills a 576-byte size class).
 type record struct {
 	inv invoice.Invoice
 	// leaseUntil is the end of the ClaimDueInvoices hold; zero when none
