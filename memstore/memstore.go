@@ -39,9 +39,9 @@
 // with its deadline-heap bookkeeping (plus the invoice's own strings,
 // decimals and slices), and its entries in the ID index, the foreign_id
 // map and (while it has a deadline) the deadline heap: about 875 bytes for
-// a typical invoice, all included. Deliveries are kept
-// forever, as the Store contract requires, each with a 24-byte entry in
-// the delivery index.
+// a typical invoice, all included. Deliveries are kept forever, as the
+// Store contract requires, each with a 24-byte entry in the delivery
+// index.
 package memstore
 
 import (
@@ -70,9 +70,9 @@ type Store struct {
 	dueLive    int     // live entries in due and held
 	// swept remembers the records ClaimDueInvoices handed out, so that the
 	// sweep's update of each finds its record without searching the large
-	// ID index (cache misses in a store of millions). Records
-	// are never replaced, so an entry is never wrong; it is dropped by the
-	// update, and the map is emptied should it outgrow maxSwept.
+	// ID index (cache misses in a store of millions). Records are never
+	// replaced, so an entry is never wrong; it is dropped by the update,
+	// and the map is emptied should it outgrow maxSwept.
 	swept map[uuid.UUID]*record
 
 	deliveries idIndex[*invoice.Delivery] // every delivery, by ID

@@ -102,8 +102,9 @@ func BenchmarkMemoryPerInvoice(b *testing.B) {
 // BenchmarkClaimDueInvoices measures one sweep round on a store of
 // 1,000,000 open invoices of which 1,000 are due: ClaimDueInvoices(limit
 // 1000), then for each claimed invoice the UpdateInvoice that clears its
-// deadline (what the engine's sweep does with the claimed copies). Between iterations,
-// with the timer stopped, the same 1,000 invoices are made due again.
+// deadline (what the engine's sweep does with the claimed copies). Between
+// iterations, with the timer stopped, the same 1,000 invoices are made due
+// again.
 func BenchmarkClaimDueInvoices(b *testing.B) {
 	const total, due = 1_000_000, 1_000
 	s := memstore.New()

@@ -244,7 +244,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 // held returns the stored delivery id if leaseID holds it, and releases
 // the lease: the caller settles the delivery.
 func (s *Store) held(id, leaseID uuid.UUID) (*invoice.Delivery, error) {
-	if d, ok := s.leased[leaseID]; ok && d.ID == id && leaseID != uuid.Nil {
+	if d, ok := s.leased[leaseID]; ok && d.ID == id {
 		delete(s.leased, leaseID)
 		d.LeaseID, d.LeaseUntil = uuid.Nil, time.Time{}
 		return d, nil
@@ -385,7 +385,6 @@ func (s *Store) RedeliverDelivery(ctx context.Context, id uuid.UUID, now time.Ti
 	}
 	d.State = invoice.DeliveryPending
 	d.NextAttemptAt = now
-	delete(s.leased, d.LeaseID) // none: settling released it
 	d.LeaseID, d.LeaseUntil = uuid.Nil, time.Time{}
 	r, _ := s.invoices.get(d.InvoiceID)
 	s.enqueue(r, d)
