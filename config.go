@@ -47,8 +47,11 @@ type Currency struct {
 }
 
 // DefaultCurrencies returns the default currency table: EUR, USD (2),
-// BTC, BCH, LTC (8, mempool visible), ETH (18) and USDT (6, an ERC-20
-// token, so no visible mempool).
+// BTC, BCH, LTC (8, mempool visible), ETH (18) and USDTE (6: Tether USD
+// as an ERC-20 token on Ethereum, so no visible mempool). The network is
+// part of the code, as CoinsPaid names them: USDTE is ERC-20 USDT, USDTT
+// would be TRC-20 USDT on Tron; the two are different assets on different
+// chains and must never be confused.
 func DefaultCurrencies() []Currency {
 	return []Currency{
 		{Code: "EUR", Precision: 2},
@@ -57,7 +60,7 @@ func DefaultCurrencies() []Currency {
 		{Code: "BCH", Precision: 8, Crypto: true, MempoolVisible: true},
 		{Code: "LTC", Precision: 8, Crypto: true, MempoolVisible: true},
 		{Code: "ETH", Precision: 18, Crypto: true},
-		{Code: "USDT", Precision: 6, Crypto: true},
+		{Code: "USDTE", Precision: 6, Crypto: true},
 	}
 }
 

@@ -12,11 +12,11 @@ import (
 )
 
 // Rates returns the static rates used by New: BTC 60,000, BCH 400,
-// LTC 80, ETH 3,000 and USDT 1 EUR (and the same numbers in USD).
+// LTC 80, ETH 3,000 and USDTE 1 EUR (and the same numbers in USD).
 func Rates() invoice.StaticRates {
 	return invoice.MustStaticRates(
-		"BTC/EUR=60000", "BCH/EUR=400", "LTC/EUR=80", "ETH/EUR=3000", "USDT/EUR=1",
-		"BTC/USD=60000", "BCH/USD=400", "LTC/USD=80", "ETH/USD=3000", "USDT/USD=1",
+		"BTC/EUR=60000", "BCH/EUR=400", "LTC/EUR=80", "ETH/EUR=3000", "USDTE/EUR=1",
+		"BTC/USD=60000", "BCH/USD=400", "LTC/USD=80", "ETH/USD=3000", "USDTE/USD=1",
 	)
 }
 

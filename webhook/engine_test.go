@@ -372,12 +372,12 @@ func TestEngineEndToEndFlows(t *testing.T) {
 	report(t, h, "t1-paid", "ltc-1", "LTC", "1.25", invoice.TxNotConfirmed)
 	report(t, h, "t1-paid", "ltc-1", "LTC", "1.25", invoice.TxConfirmed)
 
-	// Type 2 (timer, quote table), paid in USDT.
+	// Type 2 (timer, quote table), paid in USDTE (ERC-20 USDT).
 	create(invoice.CreateRequest{ForeignID: "t2-paid", Title: "T2", Amount: dec("100"), Currency: "EUR",
 		Timer: true, Email: "payer@example.com"})
-	confirm("t2-paid", "USDT", "")
-	report(t, h, "t2-paid", "usdt-1", "USDT", "100", invoice.TxNotConfirmed)
-	report(t, h, "t2-paid", "usdt-1", "USDT", "100", invoice.TxConfirmed)
+	confirm("t2-paid", "USDTE", "")
+	report(t, h, "t2-paid", "usdt-1", "USDTE", "100", invoice.TxNotConfirmed)
+	report(t, h, "t2-paid", "usdt-1", "USDTE", "100", invoice.TxConfirmed)
 
 	// Type 3 (timer + BTC), paid: pending at creation, so no callback until
 	// funds arrive.
@@ -435,7 +435,7 @@ func TestEngineEndToEndFlows(t *testing.T) {
 	assert.NotZero(t, cb.FixedAt)
 	assert.Equal(t, cb.FixedAt+15*60, cb.ExpiresAt)
 
-	assert.Equal(t, "USDT", last("t2-paid").CurrencySent.Currency)
+	assert.Equal(t, "USDTE", last("t2-paid").CurrencySent.Currency)
 	assert.True(t, last("t2-paid").CurrencySent.Amount.Equal(dec("100")))
 	assert.True(t, last("t3-paid").CurrencySent.Amount.Equal(dec("0.00166667")))
 

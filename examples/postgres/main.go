@@ -62,7 +62,7 @@ func run(ctx context.Context, schema string) error {
 
 	engine, err := invoice.New(invoice.Config{
 		Store: store,
-		Rates: invoice.MustStaticRates("BTC/EUR=60000", "ETH/EUR=3000", "LTC/EUR=80", "BCH/EUR=400", "USDT/EUR=1"),
+		Rates: invoice.MustStaticRates("BTC/EUR=60000", "ETH/EUR=3000", "LTC/EUR=80", "BCH/EUR=400", "USDTE/EUR=1"),
 		Addresses: invoice.AddressSourceFunc(func(_ context.Context, inv *invoice.Invoice, currency string) (invoice.Address, error) {
 			return invoice.Address{Address: "bc1q-demo-" + inv.ForeignID}, nil
 		}),

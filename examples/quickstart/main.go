@@ -32,7 +32,7 @@ func run(ctx context.Context) error {
 	clock := invoicetest.NewClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
 	engine, err := invoice.New(invoice.Config{
 		Store: memstore.New(),
-		Rates: invoice.MustStaticRates("BTC/EUR=60000", "ETH/EUR=3000", "LTC/EUR=80", "BCH/EUR=400", "USDT/EUR=1"),
+		Rates: invoice.MustStaticRates("BTC/EUR=60000", "ETH/EUR=3000", "LTC/EUR=80", "BCH/EUR=400", "USDTE/EUR=1"),
 		Addresses: invoice.AddressSourceFunc(func(_ context.Context, inv *invoice.Invoice, currency string) (invoice.Address, error) {
 			return invoice.Address{Address: strings.ToLower(currency) + "1q" + inv.ForeignID}, nil
 		}),

@@ -174,11 +174,11 @@ func (d *demo) scenarios() {
 	d.tx(id, "ltc-tx-1", "LTC", "1.25", invoice.TxConfirmed)
 	d.deliver()
 
-	fmt.Println("\n# Type 2 (timer, quote table): customer picks USDT, pays, confirmed")
+	fmt.Println("\n# Type 2 (timer, quote table): customer picks USDTE (ERC-20 USDT), pays, confirmed")
 	id = d.create("Type 2", invoice.CreateRequest{ForeignID: "t2-paid", Timer: true, Email: email})
-	d.confirm(id, "USDT", "")
-	d.tx(id, "usdt-tx-1", "USDT", "100", invoice.TxNotConfirmed)
-	d.tx(id, "usdt-tx-1", "USDT", "100", invoice.TxConfirmed)
+	d.confirm(id, "USDTE", "")
+	d.tx(id, "usdt-tx-1", "USDTE", "100", invoice.TxNotConfirmed)
+	d.tx(id, "usdt-tx-1", "USDTE", "100", invoice.TxConfirmed)
 	d.deliver()
 
 	fmt.Println("\n# Type 3 (timer + BTC): paid in two installments (good_until_expired), confirmed")
