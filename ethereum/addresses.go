@@ -51,6 +51,9 @@ type AddressConfig struct {
 	Currencies []string
 }
 
+// invoice.Store hands out the derivation indexes.
+var _ Sequencer = invoice.Store(nil)
+
 // Addresses is an invoice.AddressSource that derives one Ethereum deposit
 // address per call from an account extended public key, along the BIP-44
 // external chain m/44'/60'/account'/0/i, with i from a durable counter. It

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cryptoinvoice/invoice"
 	"github.com/ethereum/go-ethereum/common"
 )
 
@@ -42,19 +41,4 @@ func ValidateAddress(s string) error {
 		return fmt.Errorf("%w: EIP-55 checksum mismatch (mistyped?)", ErrAddress)
 	}
 	return nil
-}
-
-// DestinationValidators returns a validator map for
-// invoice.Config.DestinationValidators: ValidateAddress for each currency
-// (default ETH and USDTE). Merge it into a map that also holds other
-// networks' validators.
-func DestinationValidators(currencies ...string) map[string]invoice.DestinationValidator {
-	if len(currencies) == 0 {
-		currencies = []string{"ETH", "USDTE"}
-	}
-	m := make(map[string]invoice.DestinationValidator, len(currencies))
-	for _, c := range currencies {
-		m[c] = ValidateAddress
-	}
-	return m
 }

@@ -42,7 +42,7 @@ func newRig(t *testing.T, mod func(*Config)) *rig {
 		cfg.Rates = invoice.MustStaticRates("ETH/EUR=3000", "USDTE/EUR=1", "USDCE/EUR=1")
 		a, err := NewAddresses(AddressConfig{
 			AccountXPub: testXPub,
-			Sequences:   cfg.Store.(Sequencer),
+			Sequences:   cfg.Store,
 			Currencies:  []string{"ETH", "USDTE", "USDCE"},
 		})
 		if err != nil {
