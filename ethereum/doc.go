@@ -36,10 +36,13 @@
 //   - Transfer logs of each configured token contract to a deposit address
 //     (value scaled by the token's decimals; several logs of one
 //     transaction to one address are summed). Transfers from IgnoreSenders
-//     (the merchant's gas wallet) and zero-value transfers are skipped.
+//     (the merchant's gas wallet), zero-value transfers and an address's
+//     transfers to itself are skipped.
 //
-// The invoice is found with Engine.GetByAddress; addresses of no invoice
-// are ignored. The transaction id is the transaction hash. A payment is
+// The invoice is found with Engine.GetByAddress by the EIP-55 form of the
+// address (as Addresses hands them out); addresses of no invoice are
+// ignored. Every Token's currency must be in the engine's currency table:
+// a report the engine refuses is logged at error level and dropped. The transaction id is the transaction hash. A payment is
 // first reported not_confirmed, then confirmed once its block is
 // Confirmations deep (per currency; the block itself counts) or, with
 // Finalized, at or below the node's finalized block. A payment in a
@@ -97,6 +100,8 @@
 //   - The derivation paths are stored with each invoice (Address.Path);
 //     sweep by them, not by a wallet's gap-limit discovery, since indexes
 //     can be skipped.
+//   - Sweep to a treasury address, never into another deposit address:
+//     the watcher would report that as a payment to its invoice.
 //   - Refunds (the engine's refund claims) are paid by the merchant's
 //     payout system from the treasury.
 //

@@ -368,7 +368,7 @@ func (w *Watcher) scanBlock(ctx context.Context, hdr *types.Header, headN, final
 				continue
 			}
 			from, to, value, ok := parseTransfer(l)
-			if !ok || value.Sign() <= 0 || w.ignore[from] {
+			if !ok || value.Sign() <= 0 || w.ignore[from] || from == to {
 				continue
 			}
 			add(l.TxHash, to, tok.Currency, value, tok.Decimals, false)
