@@ -459,3 +459,23 @@ func TestReorgGrace(t *testing.T) {
 	r.want("tok", invoice.StatusConfirmed, map[string]invoice.TxStatus{h.Hex(): confirmed})
 	r.want("gone", invoice.StatusPending, map[string]invoice.TxStatus{lost: cancelled})
 }
+
+// Each currency has its own confirmation depth.
+func TestConfirmationsPerCurrency(t *testing.T) {
+	r := newRig(t, func(c *Config) { c.Tokens[0].Confirmations = 1; c.NativeConfirmations = 4 })
+	_, tokAddr := r.invoice("tok", "USDTE", "30")
+	_, ethAddr := r.invoice("eth", "ETH", "30")
+	txTok := r.transfer(r.usdte, tokAddr, 30_000000).Hex()
+	r.sync()
+	r.want("tok", invoice.StatusConfirmed, map[string]invoice.TxStatus{txTok: confirmed}) // 1 deep is enough
+	txEth := r.sendEther(ethAddr, ether("0.01")).Hex()
+	r.mine(2)
+	r.sync()
+	r.want("eth", invoice.StatusProcessing, map[string]invoice.TxStatus{txEth: unconfirmed}) // 3 deep
+	r.mine(1)
+	r.sync()
+	inv := r.want("eth", invoice.StatusConfirmed, map[string]invoice.TxStatus{txEth: confirmed})
+	if c := inv.Transaction(txEth).Confirmations; c != 4 {
+		t.Errorf("ether confirmations %d, want 4", c)
+	}
+}
