@@ -45,11 +45,12 @@ func (w *Watcher) Sync(ctx context.Context) error {
 			final = f.Number.Uint64()
 		}
 	}
-	if w.cp.Next == 0 && len(w.cp.Recent) == 0 {
+	if w.fresh { // no checkpoint yet: where to start
 		w.cp.Next = w.cfg.StartBlock
 		if w.cp.Next == 0 {
 			w.cp.Next = headN
 		}
+		w.fresh = false
 	}
 	if err := w.checkTip(ctx, headN); err != nil {
 		return err
@@ -105,7 +106,7 @@ func (w *Watcher) load(ctx context.Context) error {
 		return err
 	}
 	if cp == nil {
-		cp = &Checkpoint{ChainID: id.Uint64()}
+		cp, w.fresh = &Checkpoint{ChainID: id.Uint64()}, true
 	}
 	if cp.ChainID != id.Uint64() {
 		return fmt.Errorf("%w: checkpoint of chain %d, node on chain %d", ErrChain, cp.ChainID, id.Uint64())
@@ -158,7 +159,8 @@ func (w *Watcher) checkTip(ctx context.Context, headN uint64) error {
 // the hashes above it, marks the payments in the dropped blocks orphaned,
 // and moves scanning back to the block after it.
 func (w *Watcher) rewind(ctx context.Context, headN uint64) error {
-	fork, found := uint64(0), false
+	// next is the first block to scan again: the one after the fork.
+	next, found := uint64(0), false
 	for i := len(w.cp.Recent) - 1; i >= 0 && !found; i-- {
 		ref := w.cp.Recent[i]
 		if ref.Number > headN {
@@ -169,7 +171,7 @@ func (w *Watcher) rewind(ctx context.Context, headN uint64) error {
 			return fmt.Errorf("ethereum: block %d: %w", ref.Number, err)
 		}
 		if err == nil && hdr.Hash() == ref.Hash {
-			fork, found = ref.Number, true
+			next, found = ref.Number+1, true
 		}
 	}
 	if !found {
@@ -178,23 +180,23 @@ func (w *Watcher) rewind(ctx context.Context, headN uint64) error {
 		w.log.Error("ethereum: reorganization deeper than the kept history; rescanning it all",
 			"history", len(w.cp.Recent))
 		if len(w.cp.Recent) > 0 {
-			fork = w.cp.Recent[0].Number - 1
+			next = w.cp.Recent[0].Number
 		}
 	}
 	kept := w.cp.Recent[:0]
 	for _, ref := range w.cp.Recent {
-		if ref.Number <= fork {
+		if ref.Number < next {
 			kept = append(kept, ref)
 		}
 	}
 	w.cp.Recent = kept
-	w.cp.Next = fork + 1
+	w.cp.Next = next
 	for _, p := range w.pending {
-		if p.Block > fork && !p.Orphaned {
+		if p.Block >= next && !p.Orphaned {
 			p.Orphaned, p.OrphanedAt = true, headN
 		}
 	}
-	w.log.Info("ethereum: reorganization", "fork_block", fork, "head", headN)
+	w.log.Info("ethereum: reorganization", "rescan_from", next, "head", headN)
 	return nil
 }
 

@@ -120,6 +120,7 @@ type Watcher struct {
 
 	mu      sync.Mutex // one Sync at a time
 	cp      *Checkpoint
+	fresh   bool // no checkpoint was saved before: start at StartBlock
 	chainID *big.Int
 	signer  types.Signer
 	pending map[paymentKey]*Payment

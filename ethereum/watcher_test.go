@@ -479,3 +479,32 @@ func TestConfirmationsPerCurrency(t *testing.T) {
 		t.Errorf("ether confirmations %d, want 4", c)
 	}
 }
+
+// Without a checkpoint the watcher starts at StartBlock (default: the
+// head), so payments before the first start can be picked up.
+func TestStartBlock(t *testing.T) {
+	r := newRig(t, nil)
+	_, addr := r.invoice("early", "USDTE", "30")
+	h := r.transfer(r.usdte, addr, 30_000000)
+	block := r.receipt(h).BlockNumber.Uint64()
+	r.mine(5)
+	for _, tc := range []struct {
+		start uint64
+		want  map[string]invoice.TxStatus
+	}{
+		{0, nil},         // from the head: the payment is before it
+		{block + 1, nil}, // just after it
+		{block, map[string]invoice.TxStatus{h.Hex(): confirmed}},
+	} {
+		cfg := r.cfg
+		cfg.Checkpoints, cfg.StartBlock = &MemoryCheckpoints{}, tc.start
+		if err := r.watcher(cfg).Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		status := invoice.StatusPending
+		if tc.want != nil {
+			status = invoice.StatusConfirmed
+		}
+		r.want("early", status, tc.want)
+	}
+}
