@@ -508,3 +508,59 @@ func TestStartBlock(t *testing.T) {
 		r.want("early", status, tc.want)
 	}
 }
+
+// failingSaves is a checkpoint store whose saves fail while broken, like
+// a crash after the engine was told but before the checkpoint was saved.
+type failingSaves struct {
+	MemoryCheckpoints
+	broken bool
+}
+
+func (f *failingSaves) SaveCheckpoint(ctx context.Context, cp *Checkpoint) error {
+	if f.broken {
+		return errors.New("disk full")
+	}
+	return f.MemoryCheckpoints.SaveCheckpoint(ctx, cp)
+}
+
+// Reports made before a lost save are repeated by the next watcher from
+// the older checkpoint: the engine sees repeats, never duplicates, and a
+// payment it already holds as confirmed is not reported again.
+func TestCrashBeforeCheckpointSave(t *testing.T) {
+	r := newRig(t, nil)
+	cp := &failingSaves{}
+	cfg := r.cfg
+	cfg.Checkpoints = cp
+	first := r.watcher(cfg)
+	if err := first.Sync(context.Background()); err != nil { // saved: at the head
+		t.Fatal(err)
+	}
+	_, a := r.invoice("a", "USDTE", "30")
+	_, b := r.invoice("b", "USDTE", "30")
+	txA := r.transfer(r.usdte, a, 30_000000).Hex()
+	r.mine(3)
+	txB := r.transfer(r.usdte, b, 30_000000).Hex()
+	cp.broken = true
+	if err := first.Sync(context.Background()); err == nil {
+		t.Fatal("Sync with a failing save: no error")
+	}
+	// The engine was told: a confirmed at once (4 deep), b seen.
+	r.want("a", invoice.StatusConfirmed, map[string]invoice.TxStatus{txA: confirmed})
+	r.want("b", invoice.StatusProcessing, map[string]invoice.TxStatus{txB: unconfirmed})
+
+	cp.broken = false
+	second := r.watcher(cfg) // restarts from the checkpoint before the payments
+	if err := second.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.want("a", invoice.StatusConfirmed, map[string]invoice.TxStatus{txA: confirmed})
+	r.want("b", invoice.StatusProcessing, map[string]invoice.TxStatus{txB: unconfirmed})
+	if len(second.cp.Pending) != 1 || second.cp.Pending[0].TxID != txB {
+		t.Fatalf("pending %+v, want only %s", second.cp.Pending, txB)
+	}
+	r.mine(2)
+	if err := second.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.want("b", invoice.StatusConfirmed, map[string]invoice.TxStatus{txB: confirmed})
+}
