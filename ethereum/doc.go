@@ -25,7 +25,8 @@
 // store's durable counter (Store.NextSequence), so every invoice gets an
 // address of its own and two engines on one database never hand out the
 // same one. The address is EIP-55 checksummed and Address.Path records its
-// derivation path. The server holds no private key.
+// derivation path. The server holds no private key. Keep the xpub
+// confidential all the same: it links every payment the merchant receives.
 //
 // # What the watcher reports
 //

@@ -182,6 +182,9 @@ func (w *Watcher) rewind(ctx context.Context, headN uint64) error {
 		if len(w.cp.Recent) > 0 {
 			next = w.cp.Recent[0].Number
 		}
+		if next > headN+1 { // the node's chain is shorter than all we kept
+			next = headN + 1 - min(w.cfg.History, headN+1)
+		}
 	}
 	kept := w.cp.Recent[:0]
 	for _, ref := range w.cp.Recent {

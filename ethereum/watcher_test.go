@@ -564,3 +564,32 @@ func TestCrashBeforeCheckpointSave(t *testing.T) {
 	}
 	r.want("b", invoice.StatusConfirmed, map[string]invoice.TxStatus{txB: confirmed})
 }
+
+// A reorganization deeper than the kept history (a misconfigured or
+// replaced node) is logged and the kept range rescanned; a chain shorter
+// than every kept block is rescanned over its last History blocks.
+func TestReorgDeeperThanHistory(t *testing.T) {
+	r := newRig(t, func(c *Config) { c.History = 5 })
+	_, addr := r.invoice("tok", "USDTE", "30")
+
+	snap := r.snapshot()
+	r.mine(10)
+	r.sync()
+	r.revert(snap)
+	r.mine(12) // longer, and different from the snapshot on
+	r.sync()
+	if r.w.cp.Next != r.head()+1 {
+		t.Fatalf("longer chain: next %d, head %d", r.w.cp.Next, r.head())
+	}
+
+	snap = r.snapshot()
+	r.mine(10)
+	r.sync() // keeps the last 5 of these
+	r.revert(snap)
+	tx := r.transfer(r.usdte, addr, 30_000000).Hex() // one block: shorter than all kept
+	r.sync()
+	if r.w.cp.Next != r.head()+1 {
+		t.Fatalf("shorter chain: next %d, head %d", r.w.cp.Next, r.head())
+	}
+	r.want("tok", invoice.StatusProcessing, map[string]invoice.TxStatus{tx: unconfirmed})
+}

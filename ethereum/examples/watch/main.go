@@ -26,7 +26,6 @@ import (
 	"math/big"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -65,7 +64,7 @@ func main() {
 	currency := flag.String("currency", "ETH", "payment currency: ETH or a -token's currency")
 	confirmations := flag.Uint64("confirmations", 3, "confirmations before a payment is final")
 	finalized := flag.Bool("finalized", false, "confirm at the node's finalized block instead")
-	checkpoint := flag.String("checkpoint", filepath.Join(os.TempDir(), "invoice-eth-checkpoint.json"), "checkpoint file")
+	checkpoint := flag.String("checkpoint", "", "checkpoint file (default: in memory, the program scans from the head)")
 	selfpay := flag.Bool("selfpay", false, "anvil only: pay the invoice from the node's first account and mine blocks")
 	var tokens tokenFlags
 	flag.Var(&tokens, "token", "watch a token: CURRENCY=0xCONTRACT:DECIMALS (repeatable)")
@@ -123,8 +122,12 @@ func run(ctx context.Context, url, xpub, currency string, confirmations uint64, 
 	}
 	fmt.Printf("invoice %s: pay %s %s to %s (%s)\n", inv.ForeignID, inv.SenderAmount, currency, inv.Deposit.Address, inv.Deposit.Path)
 
+	var cps ethereum.Checkpoints = &ethereum.MemoryCheckpoints{}
+	if checkpoint != "" {
+		cps = ethereum.FileCheckpoints{Path: checkpoint}
+	}
 	w, err := ethereum.New(ethereum.Config{
-		Client: client, Engine: engine, Checkpoints: ethereum.FileCheckpoints{Path: checkpoint},
+		Client: client, Engine: engine, Checkpoints: cps,
 		Tokens: tokens, Confirmations: confirmations, Finalized: finalized, PollInterval: time.Second,
 	})
 	if err != nil {
