@@ -57,6 +57,7 @@ func TestPayInTokenAndInEther(t *testing.T) {
 	}
 }
 
+// Two Transfer logs of one transaction to one address are one payment.
 func TestTransfersOfOneTransactionAreSummed(t *testing.T) {
 	r := newRig(t, nil)
 	_, addr := r.invoice("sum", "USDTE", "30")
@@ -72,6 +73,9 @@ func TestTransfersOfOneTransactionAreSummed(t *testing.T) {
 	r.want("other", invoice.StatusFailed, map[string]invoice.TxStatus{tx: confirmed})
 }
 
+// A payment in a token (or in ether) the invoice was not created for is
+// recorded, not accounted, and refunded once confirmed; ether from the
+// merchant's own gas wallet is no payment at all.
 func TestWrongCurrencyPayments(t *testing.T) {
 	r := newRig(t, func(c *Config) { c.Confirmations = 5 })
 	_, addr := r.invoice("tok", "USDTE", "30")
@@ -97,6 +101,7 @@ func TestWrongCurrencyPayments(t *testing.T) {
 	}
 }
 
+// A payment to an invoice that already failed is recorded and refunded.
 func TestLatePayment(t *testing.T) {
 	r := newRig(t, nil)
 	_, addr := r.invoice("late", "USDTE", "30")
@@ -116,6 +121,8 @@ func TestLatePayment(t *testing.T) {
 	}
 }
 
+// With Finalized, confirmation waits for the node's finalized block (two
+// below the head on this anvil), whatever the confirmation count.
 func TestConfirmAtFinalized(t *testing.T) {
 	r := newRig(t, func(c *Config) { c.Finalized = true; c.Confirmations = 1 })
 	_, addr := r.invoice("fin", "USDTE", "30")
@@ -128,6 +135,7 @@ func TestConfirmAtFinalized(t *testing.T) {
 	r.want("fin", invoice.StatusConfirmed, map[string]invoice.TxStatus{tx: confirmed})
 }
 
+// Each currency has its own confirmation depth.
 func TestConfirmationsPerCurrency(t *testing.T) {
 	r := newRig(t, func(c *Config) { c.Tokens[0].Confirmations = 1; c.NativeConfirmations = 4 })
 	_, tokAddr := r.invoice("tok", "USDTE", "30")

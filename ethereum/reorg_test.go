@@ -9,6 +9,8 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 )
 
+// A reorganization that drops the payments' blocks cancels them; the
+// invoice goes back to pending and a new payment confirms it.
 func TestReorgCancelsPayment(t *testing.T) {
 	r := newRig(t, nil)
 	_, tokAddr := r.invoice("tok", "USDTE", "30")
@@ -35,6 +37,8 @@ func TestReorgCancelsPayment(t *testing.T) {
 	}
 }
 
+// A reorganization whose new chain includes the same transaction again
+// (at another height) does not cancel it.
 func TestReorgKeepsReincludedPayment(t *testing.T) {
 	r := newRig(t, nil)
 	_, addr := r.invoice("tok", "USDTE", "30")
@@ -60,6 +64,9 @@ func TestReorgKeepsReincludedPayment(t *testing.T) {
 	r.want("tok", invoice.StatusConfirmed, map[string]invoice.TxStatus{h.Hex(): confirmed})
 }
 
+// A payment cancelled by a reorganization whose transaction a later block
+// includes again is a new transaction "<hash>@<block>": the money is never
+// dropped, though the engine keeps the first sighting cancelled.
 func TestReorgedPaymentIncludedAfterCancel(t *testing.T) {
 	r := newRig(t, nil)
 	_, addr := r.invoice("tok", "USDTE", "30")
@@ -83,6 +90,8 @@ func TestReorgedPaymentIncludedAfterCancel(t *testing.T) {
 	r.want("tok", invoice.StatusConfirmed, map[string]invoice.TxStatus{h.Hex(): cancelled, again: confirmed})
 }
 
+// With ReorgGrace, a payment a reorganization removed has that many blocks
+// to reappear before it is cancelled.
 func TestReorgGrace(t *testing.T) {
 	r := newRig(t, func(c *Config) { c.ReorgGrace = 2 })
 	_, addr := r.invoice("tok", "USDTE", "30")
@@ -110,6 +119,9 @@ func TestReorgGrace(t *testing.T) {
 	r.want("gone", invoice.StatusPending, map[string]invoice.TxStatus{lost: cancelled})
 }
 
+// A reorganization deeper than the kept history (a misconfigured or
+// replaced node) is logged and the kept range rescanned; a chain shorter
+// than every kept block is rescanned over its last History blocks.
 func TestReorgDeeperThanHistory(t *testing.T) {
 	r := newRig(t, func(c *Config) { c.History = 5 })
 	_, addr := r.invoice("tok", "USDTE", "30")

@@ -10,6 +10,9 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 )
 
+// The watcher stops, blocks with payments are mined, a new watcher on the
+// same checkpoint catches up (in several rounds) and misses nothing; then
+// one runs over WebSocket and reacts to new heads.
 func TestRestartWhileBlocksAreMined(t *testing.T) {
 	r := newRig(t, func(c *Config) { c.BatchBlocks = 2 })
 	_, a := r.invoice("a", "USDTE", "30")
@@ -81,6 +84,8 @@ func TestCheckpointOfAnotherChain(t *testing.T) {
 	}
 }
 
+// Without a checkpoint the watcher starts at StartBlock (default: the
+// head), so payments before the first start can be picked up.
 func TestStartBlock(t *testing.T) {
 	r := newRig(t, nil)
 	_, addr := r.invoice("early", "USDTE", "30")
@@ -108,6 +113,8 @@ func TestStartBlock(t *testing.T) {
 	}
 }
 
+// failingSaves is a checkpoint store whose saves fail while broken, like
+// a crash after the engine was told but before the checkpoint was saved.
 type failingSaves struct {
 	MemoryCheckpoints
 	broken bool
@@ -120,6 +127,9 @@ func (f *failingSaves) SaveCheckpoint(ctx context.Context, cp *Checkpoint) error
 	return f.MemoryCheckpoints.SaveCheckpoint(ctx, cp)
 }
 
+// Reports made before a lost save are repeated by the next watcher from
+// the older checkpoint: the engine sees repeats, never duplicates, and a
+// payment it already holds as confirmed is not reported again.
 func TestCrashBeforeCheckpointSave(t *testing.T) {
 	r := newRig(t, nil)
 	cp := &failingSaves{}

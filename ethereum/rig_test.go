@@ -15,11 +15,8 @@ import (
 )
 
 // rig is a real anvil chain with two 6-decimal test tokens (USDTE and
-
 // USDCE), an engine whose deposit addresses are derived from the test
-
 // mnemonic's account key, and a watcher with a file checkpoint.
-
 type rig struct {
 	*node
 	t            *testing.T
@@ -94,9 +91,7 @@ func (r *rig) sync() {
 }
 
 // invoice creates a type-3 invoice for eur EUR payable in currency: it is
-
 // pending at once, with its deposit address.
-
 func (r *rig) invoice(foreignID, currency, eur string) (*invoice.Invoice, common.Address) {
 	r.t.Helper()
 	inv, err := r.h.Engine.Create(context.Background(), invoice.CreateRequest{
@@ -122,7 +117,6 @@ func (r *rig) get(foreignID string) *invoice.Invoice {
 }
 
 // want checks an invoice's status and its transactions' (txid → status).
-
 func (r *rig) want(foreignID string, status invoice.Status, txs map[string]invoice.TxStatus) *invoice.Invoice {
 	r.t.Helper()
 	inv := r.get(foreignID)
@@ -152,63 +146,3 @@ const (
 	confirmed   = invoice.TxConfirmed
 	cancelled   = invoice.TxCancelled
 )
-
-// Two Transfer logs of one transaction to one address are one payment.
-
-// A reorganization that drops the payments' blocks cancels them; the
-
-// invoice goes back to pending and a new payment confirms it.
-
-// A reorganization whose new chain includes the same transaction again
-
-// (at another height) does not cancel it.
-
-// A payment in a token (or in ether) the invoice was not created for is
-
-// recorded, not accounted, and refunded once confirmed; ether from the
-
-// merchant's own gas wallet is no payment at all.
-
-// A payment to an invoice that already failed is recorded and refunded.
-
-// With Finalized, confirmation waits for the node's finalized block (two
-
-// below the head on this anvil), whatever the confirmation count.
-
-// The watcher stops, blocks with payments are mined, a new watcher on the
-
-// same checkpoint catches up (in several rounds) and misses nothing; then
-
-// one runs over WebSocket and reacts to new heads.
-
-// A payment cancelled by a reorganization whose transaction a later block
-
-// includes again is a new transaction "<hash>@<block>": the money is never
-
-// dropped, though the engine keeps the first sighting cancelled.
-
-// With ReorgGrace, a payment a reorganization removed has that many blocks
-
-// to reappear before it is cancelled.
-
-// Each currency has its own confirmation depth.
-
-// Without a checkpoint the watcher starts at StartBlock (default: the
-
-// head), so payments before the first start can be picked up.
-
-// failingSaves is a checkpoint store whose saves fail while broken, like
-
-// a crash after the engine was told but before the checkpoint was saved.
-
-// Reports made before a lost save are repeated by the next watcher from
-
-// the older checkpoint: the engine sees repeats, never duplicates, and a
-
-// payment it already holds as confirmed is not reported again.
-
-// A reorganization deeper than the kept history (a misconfigured or
-
-// replaced node) is logged and the kept range rescanned; a chain shorter
-
-// than every kept block is rescanned over its last History blocks.
