@@ -168,3 +168,23 @@ func TestCrashBeforeCheckpointSave(t *testing.T) {
 	}
 	r.want("b", invoice.StatusConfirmed, map[string]invoice.TxStatus{txB: confirmed})
 }
+
+// Over HTTP the node has no subscriptions: Run polls every PollInterval.
+func TestRunOverHTTPPolls(t *testing.T) {
+	r := newRig(t, func(c *Config) { c.PollInterval = 50 * time.Millisecond })
+	_, addr := r.invoice("poll", "USDTE", "30")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.w.Run(ctx) }()
+	tx := r.transfer(r.usdte, addr, 30_000000).Hex()
+	r.mine(2)
+	deadline := time.Now().Add(10 * time.Second)
+	for r.get("poll").Status != invoice.StatusConfirmed && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Run: %v", err)
+	}
+	r.want("poll", invoice.StatusConfirmed, map[string]invoice.TxStatus{tx: confirmed})
+}
