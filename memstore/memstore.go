@@ -74,6 +74,9 @@ type Store struct {
 	// replaced, so an entry is never wrong; it is dropped by the update,
 	// and the map is emptied should it outgrow maxSwept.
 	swept map[uuid.UUID]*record
+	// awaiting holds the invoices with a refund claim awaiting payout
+	// (see ListAwaitingPayout); updated by every create and update.
+	awaiting map[uuid.UUID]*record
 
 	deliveries idIndex[*invoice.Delivery] // every delivery, by ID
 	// leased holds the deliveries under a ClaimDeliveries lease by lease
@@ -91,6 +94,7 @@ var _ invoice.Store = (*Store)(nil)
 func New() *Store {
 	return &Store{
 		byForeign: make(map[string]*record),
+		awaiting:  make(map[uuid.UUID]*record),
 		leased:    make(map[uuid.UUID]*invoice.Delivery),
 	}
 }
@@ -111,7 +115,7 @@ type record struct {
 	// deliveries are the invoice's outbox records in insertion order;
 	// queues[ch-1] holds the pending ones of channel ch (nil when none).
 	deliveries []*invoice.Delivery
-	queues     [2]*queue
+	queues     [3]*queue
 }
 
 // sweepAt is the record's key in the deadline heap: when it may next be
@@ -160,6 +164,7 @@ func (s *Store) CreateInvoice(ctx context.Context, inv *invoice.Invoice) error {
 	s.invoices.add(stored.ID, r)
 	s.byForeign[stored.ForeignID] = r
 	s.resetSweep(r)
+	s.indexPayout(r)
 	inv.Number = stored.Number
 	inv.Version = stored.Version
 	return nil
@@ -269,6 +274,7 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 	stored := &r.inv
 	r.leaseUntil = time.Time{}
 	s.resetSweep(r)
+	s.indexPayout(r)
 	for _, d := range outbox {
 		s.addDelivery(r, d) // the store owns it now (see invoice.Store.UpdateInvoice)
 	}
