@@ -72,15 +72,16 @@ type claimRef struct {
 }
 
 // matches reports whether the token also fits the claim found at its
-// location. An HMAC token was verified already and fits any claim without
-// a legacy hash; a legacy token fits only the claim whose stored hash it
-// has.
+// location. A derived token was verified already: the engine made it for
+// this location, so it fits (a claim of the first format too: its pending
+// notices are delivered with a derived token). A token of the first format
+// fits only the claim whose stored hash it has.
 func (r claimRef) matches(rc *RefundClaim) bool {
 	if rc == nil {
 		return false
 	}
 	if r.legacyHash == "" {
-		return rc.TokenHash == ""
+		return true
 	}
 	return rc.TokenHash != "" && subtle.ConstantTimeCompare([]byte(rc.TokenHash), []byte(r.legacyHash)) == 1
 }
