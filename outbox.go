@@ -52,7 +52,9 @@ type NotifierFunc func(ctx context.Context, d *Delivery) error
 func (f NotifierFunc) Notify(ctx context.Context, d *Delivery) error { return f(ctx, d) }
 
 // CustomerNotifier tells customers about refund claims (an e-mail in
-// production). Same contract as Notifier.
+// production). Same contract as Notifier. The notice's Token is the
+// customer's secret: send it in the link and keep it out of logs, stored
+// copies and returned errors.
 type CustomerNotifier interface {
 	NotifyCustomer(ctx context.Context, n *RefundNotice) error
 }

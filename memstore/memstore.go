@@ -25,6 +25,8 @@
 //     one (short) queue.
 //   - ClaimDueInvoices and ClaimDeliveries: O(k log N) and O(k log Q) for k
 //     claimed items; they never look at what is not due.
+//   - ListAwaitingPayout: O(a log a) for the a invoices with a refund
+//     claim awaiting payout, kept in a map of their own.
 //   - ListInvoices and ListDeliveries without InvoiceID: O(log N + s),
 //     where s is the number of records examined after the cursor until
 //     Limit match the filter (with a filter that rarely matches, such as
