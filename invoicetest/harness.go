@@ -1,6 +1,7 @@
 package invoicetest
 
 import (
+	"os"
 	"testing"
 
 	"github.com/cryptoinvoice/invoice"
@@ -20,8 +21,9 @@ type Harness struct {
 }
 
 // New builds a Harness: memstore, a Clock at Epoch, the Rates above,
-// deterministic addresses, sequential IDs and the fixed RefundTokenKey.
-// Options may change the
+// deterministic addresses, sequential IDs and the fixed RefundTokenKey
+// (or, when the environment variable DefaultIDsEnv is set, the default
+// UUIDv7 IDs and a random key, as with the DefaultIDs option). Options may change the
 // configuration before the engine is built (for example the payment
 // window, the currency table, or Store to run on another store). It fails
 // the test if the configuration is invalid.
@@ -53,6 +55,9 @@ func NewHarness(opts ...func(*invoice.Config)) (*Harness, error) {
 		NewID:            SequentialIDs(),
 		RefundTokenKeys:  [][]byte{RefundTokenKey()},
 	}
+	if os.Getenv(DefaultIDsEnv) != "" {
+		DefaultIDs(&cfg)
+	}
 	for _, opt := range opts {
 		opt(&cfg)
 	}
@@ -70,6 +75,14 @@ func NewHarness(opts ...func(*invoice.Config)) (*Harness, error) {
 func RefundTokenKey() []byte {
 	return []byte("invoicetest refund token key 32b")
 }
+
+// DefaultIDsEnv names the environment variable that makes New start from
+// the default ID source and a random key (DefaultIDs) instead of the
+// deterministic ones, so a whole test suite can be run a second time under
+// the default configuration: INVOICETEST_DEFAULT_IDS=1 go test ./...
+// (.ci/run does so for the root package and webhook). Options given to
+// New still apply after it.
+const DefaultIDsEnv = "INVOICETEST_DEFAULT_IDS"
 
 // DefaultIDs is an option for New: the engine's default ID source
 // (uuid.NewV7) and a fresh random refund token key instead of sequential
