@@ -2,6 +2,8 @@ package ethereum
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,7 +119,33 @@ func TestLatePayment(t *testing.T) {
 	r.sync()
 	inv := r.want("late", invoice.StatusFailed, map[string]invoice.TxStatus{tx: confirmed})
 	if len(inv.RefundClaims) != 1 || inv.RefundClaims[0].Currency != "USDTE" || !inv.RefundClaims[0].Amount.Equal(decimal.RequireFromString("30")) {
-		t.Errorf("refund claims %+v, want one of 30 USDTE", inv.RefundClaims)
+		t.Fatalf("refund claims %+v, want one of 30 USDTE", inv.RefundClaims)
+	}
+
+	// The customer redeems the claim; the destination is checked as an
+	// Ethereum address, checksum included.
+	ctx := context.Background()
+	if _, err := r.h.Engine.DeliverDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	notices := r.h.Customers.Notices("late")
+	if len(notices) != 1 {
+		t.Fatalf("%d refund notices, want 1", len(notices))
+	}
+	token := notices[0].Token
+	for _, bad := range []string{
+		"0x9858efFD232B4033E47d90003D41EC34EcaEda94", // one letter's case changed
+		"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",         // a Tron address for an ERC-20 refund
+	} {
+		_, err := r.h.Engine.RedeemRefundClaim(ctx, token, bad)
+		var ve *invoice.ValidationError
+		if !errors.As(err, &ve) || !strings.Contains(err.Error(), "not a valid USDTE address") {
+			t.Errorf("redeem to %s: %v, want a validation error on the address", bad, err)
+		}
+	}
+	claim, err := r.h.Engine.RedeemRefundClaim(ctx, token, firstAddress)
+	if err != nil || claim.Destination != firstAddress {
+		t.Fatalf("redeem to %s: %+v, %v", firstAddress, claim, err)
 	}
 }
 

@@ -45,6 +45,7 @@ func newRig(t *testing.T, mod func(*Config)) *rig {
 			t.Fatal(err)
 		}
 		cfg.Addresses = a
+		cfg.DestinationValidators = DestinationValidators("ETH", "USDTE", "USDCE")
 	})
 	r.cfg = Config{
 		Client:        n.Client,

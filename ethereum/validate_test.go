@@ -41,3 +41,15 @@ func TestValidateAddress(t *testing.T) {
 		}
 	}
 }
+func TestDestinationValidators(t *testing.T) {
+	m := DestinationValidators()
+	if len(m) != 2 || m["ETH"] == nil || m["USDTE"] == nil {
+		t.Fatalf("default validators for %v, want ETH and USDTE", m)
+	}
+	if err := m["USDTE"](firstAddress); err != nil {
+		t.Fatal(err)
+	}
+	if m := DestinationValidators("USDCE"); len(m) != 1 || m["USDCE"] == nil {
+		t.Fatalf("validators %v, want USDCE only", m)
+	}
+}

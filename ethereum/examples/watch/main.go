@@ -109,6 +109,9 @@ func run(ctx context.Context, url, xpub, currency string, confirmations uint64, 
 			return nil
 		}),
 		AcceptedCurrencies: []string{"ETH", "USDTE"},
+		// In a service: the same secret keys on every instance, not in the store.
+		RefundTokenKeys:       [][]byte{invoice.NewRefundTokenKey()},
+		DestinationValidators: ethereum.DestinationValidators("ETH", "USDTE"),
 	})
 	if err != nil {
 		return err
