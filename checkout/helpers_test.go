@@ -95,6 +95,18 @@ func (s *testSite) do(t testing.TB, method, target string, body url.Values, hdr 
 	return res, string(b)
 }
 
+// doRaw posts a raw form body.
+func (s *testSite) doRaw(t testing.TB, method, target, body string) (*http.Response, string) {
+	t.Helper()
+	r := httptest.NewRequest(method, target, strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	s.mux().ServeHTTP(w, r)
+	res := w.Result()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
 func (s *testSite) create(t testing.TB, req invoice.CreateRequest) *invoice.Invoice {
 	t.Helper()
 	if req.Title == "" {
