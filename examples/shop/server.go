@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cryptoinvoice/invoice"
+	"github.com/cryptoinvoice/invoice/checkout"
+	"github.com/cryptoinvoice/invoice/memstore"
+)
+
+// run starts the shop and serves until ctx ends. When ready is not nil it
+// receives the base URL once the server listens.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- string) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	base := strings.TrimRight(o.base, "/")
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	out := &lockedWriter{w: stdout}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	engine, err := invoice.New(invoice.Config{
+		Store:           memstore.New(),
+		CheckoutBaseURL: base + "/i",
+		Rates: invoice.MustStaticRates("BTC/EUR=60000", "BCH/EUR=400", "LTC/EUR=80", "ETH/EUR=3000", "USDT/EUR=1",
+			"BTC/USD=65000", "BCH/USD=430", "LTC/USD=86", "ETH/USD=3250", "USDT/USD=1.08"),
+		Addresses:        demoAddresses,
+		Notifier:         printCallbacks(out),
+		CustomerNotifier: printEmails(out, base),
+		Logger:           logger,
+	})
+	if err != nil {
+		return err
+	}
+	pages, err := checkout.New(checkout.Config{Engine: engine, MerchantName: "Demo Shop", Logo: logoSVG,
+		LogoType: "image/svg+xml", Logger: logger})
+	if err != nil {
+		return err
+	}
+	s := &shop{engine: engine, base: base, simulate: o.simulate, out: out}
+	mux := http.NewServeMux()
+	mux.Handle("/i/", http.StripPrefix("/i", pages))
+	mux.Handle("/", s.handler())
+	// TODO(merchantapi): once package merchantapi is on main, mount it here
+	// with the -key and -secret flags, as examples/merchant-api does:
+	//	api, _ := merchantapi.New(merchantapi.Config{Engine: engine,
+	//		Keys: []merchantapi.Key{{Key: o.key, Secret: o.secret}}, Logger: logger})
+	//	mux.Handle("/api/", api)
+	//	mux.Handle("/v2/", api)
+	_ = o.secret
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	fmt.Fprintf(out, "demo shop on %s/\n", base)
+	fmt.Fprintf(out, "checkout pages under %s/i/{token}\n", base)
+	fmt.Fprintln(out, "merchant API: not mounted yet (package merchantapi has not landed)")
+	if o.simulate {
+		fmt.Fprintln(out, "simulated payments: ON (development only)")
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	engineDone := make(chan error, 1)
+	go func() { engineDone <- engine.Run(runCtx) }() // sweeps deadlines, delivers callbacks and e-mails
+	serveDone := make(chan error, 1)
+	go func() { serveDone <- srv.Serve(ln) }()
+	if ready != nil {
+		ready <- base
+	}
+
+	select {
+	case err = <-serveDone:
+		cancel()
+		<-engineDone
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+	defer done()
+	err = srv.Shutdown(shutdownCtx)
+	cancel()
+	if runErr := <-engineDone; runErr != nil && !errors.Is(runErr, context.Canceled) {
+		err = errors.Join(err, runErr)
+	}
+	fmt.Fprintln(out, "stopped")
+	return err
+}
+
+// demoAddresses hands out made-up addresses in each currency's format,
+// derived from the foreign id. Do not send anything to them.
+var demoAddresses = invoice.AddressSourceFunc(func(_ context.Context, inv *invoice.Invoice, currency string) (invoice.Address, error) {
+	sum := sha256.Sum256([]byte(inv.ForeignID + "/" + currency))
+	h := hex.EncodeToString(sum[:])
+	switch currency {
+	case "ETH", "USDT":
+		return invoice.Address{Address: "0x" + h[:40]}, nil
+	case "LTC":
+		return invoice.Address{Address: "ltc1q" + h[:38]}, nil
+	case "BCH":
+		return invoice.Address{Address: "bitcoincash:q" + h[:41]}, nil
+	}
+	return invoice.Address{Address: "bc1q" + h[:38]}, nil
+})
+
+func printCallbacks(w io.Writer) invoice.Notifier {
+	return invoice.NotifierFunc(func(_ context.Context, d *invoice.Delivery) error {
+		cb := d.Callback
+		line := fmt.Sprintf("callback → %s: %s", cb.ForeignID, cb.Status)
+		if cb.Error != "" {
+			line += fmt.Sprintf(" (%s)", cb.Error)
+		}
+		fmt.Fprintln(w, line)
+		return nil
+	})
+}
+
+// printEmails is the development mailbox: refund-claim e-mails are
+// printed instead of sent.
+func printEmails(w io.Writer, base string) invoice.CustomerNotifier {
+	return invoice.CustomerNotifierFunc(func(_ context.Context, n *invoice.RefundNotice) error {
+		to := n.Email
+		if to == "" {
+			to = "(no e-mail address known)"
+		}
+		// TODO(claims): the refund-claim page (checkout/claim*.go) decides
+		// its path; keep this link in step with it.
+		fmt.Fprintf(w, "\n--- e-mail (development mailbox, not sent) ---\nTo: %s\nSubject: Your refund of %s %s from Demo Shop\n\n"+
+			"%s\nClaim your refund of %s %s here (the link works once):\n%s/i/claim/%s\n--- end of e-mail ---\n\n",
+			to, n.Amount, n.Currency, n.Reason, n.Amount, n.Currency, base, n.Token)
+		return nil
+	})
+}
+
+// lockedWriter serializes writes from the engine's delivery goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+var logoSVG = []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40"><rect width="40" height="40" rx="9" fill="#0b57d0"/><path d="M11 15h18l-2 13H13z" fill="#fff"/><path d="M15 15a5 5 0 0 1 10 0" stroke="#fff" stroke-width="2.5" fill="none"/></svg>`)
