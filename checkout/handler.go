@@ -29,6 +29,7 @@ type Handler struct {
 	urls    assetURLs
 	confirm *limiter // confirmations per client
 	unknown *limiter // look-ups of unknown tokens per client
+	qr      *qrCache
 	next    http.Handler
 }
 
@@ -45,6 +46,7 @@ func New(cfg Config) (*Handler, error) {
 		engine:  cfg.Engine,
 		confirm: newLimiter(cfg.Clock, cfg.RateLimit),
 		unknown: newLimiter(cfg.Clock, cfg.RateLimit),
+		qr:      newQRCache(1024),
 	}
 	var err error
 	if h.pages, err = parsePages("invoice.html", "error.html"); err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
+	"sync"
 
 	qrcode "github.com/yeqown/go-qrcode/v2"
 )
@@ -60,4 +61,37 @@ func qrSVG(text, label string) (template.HTML, error) {
 	}
 	b.WriteString(`"/></svg>`)
 	return template.HTML(b.String()), nil // #nosec: built from numbers and an escaped label
+}
+
+// qrCache keeps the SVGs of recent payment URIs: an invoice's URI stays
+// the same while it is awaited and its page is polled and reloaded, and
+// encoding is the most expensive part of a page. Bounded: when full it
+// starts over.
+type qrCache struct {
+	mu  sync.Mutex
+	max int
+	m   map[string]template.HTML // key: label + "\x00" + URI
+}
+
+func newQRCache(max int) *qrCache { return &qrCache{max: max, m: map[string]template.HTML{}} }
+
+func (c *qrCache) svg(uri, label string) (template.HTML, error) {
+	key := label + "\x00" + uri
+	c.mu.Lock()
+	s, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	s, err := qrSVG(uri, label)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	if len(c.m) >= c.max {
+		clear(c.m)
+	}
+	c.m[key] = s
+	c.mu.Unlock()
+	return s, nil
 }

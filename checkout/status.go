@@ -33,18 +33,20 @@ func (h *Handler) serveStatus(w http.ResponseWriter, r *http.Request, token stri
 	if !ok {
 		return
 	}
-	p := h.newPage(r)
-	v := h.buildView(r.Context(), inv, p.M, h.cfg.Clock.Now())
-	v.StatusURL = p.Root + inv.CheckoutToken + "/status" + p.LangQuery
-	v.FormAction = p.Root + inv.CheckoutToken + p.LangQuery
-	p.Content = v
+	now := h.cfg.Clock.Now()
+	m := h.cfg.Catalogs.Match(r.URL.Query().Get("lang"), r.Header.Get("Accept-Language"))
+	etag := etagOf(inv, phaseOf(inv, now), m.Lang())
 	hd := w.Header()
-	hd.Set("ETag", v.ETag)
+	hd.Set("ETag", etag)
 	hd.Add("Vary", "Accept-Language")
-	if match := r.Header.Get("If-None-Match"); match != "" && match == v.ETag {
+	if match := r.Header.Get("If-None-Match"); match != "" && match == etag {
+		// Nothing the customer sees changed: no rendering.
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	p := h.newPage(r)
+	v := h.buildView(r.Context(), inv, p.M, now)
+	p.Content = v
 	resp := statusResponse{
 		Status: v.Status, Phase: v.Phase, Final: v.Final, SecondsLeft: v.SecondsLeft, Version: v.Version,
 		Currency: inv.SenderCurrency, Error: inv.Error, StatusText: v.StatusText,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"strconv"
 	"strings"
 	"time"
 
@@ -105,25 +106,11 @@ func (h *Handler) buildView(ctx context.Context, inv *invoice.Invoice, m *i18n.M
 		URLFailed:   inv.URLFailed,
 		PollMS:      h.cfg.PollInterval.Milliseconds(),
 	}
-	expired := !inv.ExpiresAt.IsZero() && !now.Before(inv.ExpiresAt)
-	switch inv.Status {
-	case invoice.StatusCreated, invoice.StatusPending:
-		v.Phase = phasePay
-		if inv.Status == invoice.StatusCreated {
-			v.Phase = phaseChoose
-		}
-		if expired {
-			v.Phase = phaseExpired
-		}
-	case invoice.StatusProcessing:
-		v.Phase = phaseProcessing
-	case invoice.StatusConfirmed:
-		v.Phase = phaseConfirmed
-	default:
-		v.Phase = phaseFailed
+	v.Phase = phaseOf(inv, now)
+	if v.Phase == phaseFailed {
 		v.Reason = reasonText(m, inv.Error)
 	}
-	v.ETag = fmt.Sprintf(`"%d-%s-%s"`, inv.Version, v.Phase, m.Lang())
+	v.ETag = etagOf(inv, v.Phase, m.Lang())
 
 	if (v.Phase == phaseChoose || v.Phase == phasePay) && !inv.ExpiresAt.IsZero() {
 		left := inv.ExpiresAt.Sub(now)
@@ -145,6 +132,34 @@ func (h *Handler) buildView(ctx context.Context, inv *invoice.Invoice, m *i18n.M
 	v.Late, v.RefundPending = latePayments(inv, m)
 	v.StatusText = statusText(v, inv, m)
 	return v
+}
+
+// phaseOf is what the page of inv shows at now.
+func phaseOf(inv *invoice.Invoice, now time.Time) string {
+	expired := !inv.ExpiresAt.IsZero() && !now.Before(inv.ExpiresAt)
+	switch inv.Status {
+	case invoice.StatusCreated:
+		if expired {
+			return phaseExpired
+		}
+		return phaseChoose
+	case invoice.StatusPending:
+		if expired {
+			return phaseExpired
+		}
+		return phasePay
+	case invoice.StatusProcessing:
+		return phaseProcessing
+	case invoice.StatusConfirmed:
+		return phaseConfirmed
+	}
+	return phaseFailed
+}
+
+// etagOf names what the customer sees of inv: every stored change bumps
+// the version; the phase also changes with the clock (expiry).
+func etagOf(inv *invoice.Invoice, phase, lang string) string {
+	return `"` + strconv.FormatInt(inv.Version, 10) + "-" + phase + "-" + lang + `"`
 }
 
 // clockText formats seconds as m:ss, or h:mm:ss from an hour up.
@@ -235,7 +250,7 @@ func (h *Handler) payView(inv *invoice.Invoice, m *i18n.Messages) *payView {
 	if err != nil {
 		return p
 	}
-	svg, err := qrSVG(uri, m.T("pay.qr_label", "currency", inv.SenderCurrency))
+	svg, err := h.qr.svg(uri, m.T("pay.qr_label", "currency", inv.SenderCurrency))
 	if err != nil {
 		return p
 	}
