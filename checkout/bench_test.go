@@ -105,7 +105,8 @@ func minimalStatus(e *invoice.Engine, clock invoice.Clock) http.Handler {
 // watchResult is what a live-status load run measured.
 type watchResult struct {
 	Requests, Changed, Errors int64
-	P50, P99                  time.Duration
+	P50, P90, P99             time.Duration // polls after each watcher's first
+	FirstP99                  time.Duration // first polls: connection set-up and a full answer
 	PeakHeap                  uint64 // bytes in use at the highest sample
 	HeapBefore                uint64
 	Goroutines                int
@@ -216,13 +217,20 @@ func watchLoad(t testing.TB, watchers, invoices int, interval, d time.Duration) 
 		}
 	})
 	wg.Wait()
-	var all []time.Duration
+	var all, first []time.Duration
 	for _, l := range lat {
-		all = append(all, l...)
+		if len(l) > 0 {
+			first = append(first, l[0])
+			all = append(all, l[1:]...)
+		}
+	}
+	slices.Sort(first)
+	if len(first) > 0 {
+		res.FirstP99 = first[len(first)*99/100]
 	}
 	slices.Sort(all)
 	if len(all) > 0 {
-		res.P50, res.P99 = all[len(all)/2], all[len(all)*99/100]
+		res.P50, res.P90, res.P99 = all[len(all)/2], all[len(all)*9/10], all[len(all)*99/100]
 	}
 	res.Requests, res.Changed, res.Errors = requests.Load(), changed.Load(), errs.Load()
 	return res
@@ -255,7 +263,9 @@ func BenchmarkLiveStatusWatchers(b *testing.B) {
 		b.ReportMetric(float64(r.Requests)/10, "req/s")
 		b.ReportMetric(float64(r.Changed), "full-answers")
 		b.ReportMetric(float64(r.P50.Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(r.P90.Microseconds())/1000, "p90-ms")
 		b.ReportMetric(float64(r.P99.Microseconds())/1000, "p99-ms")
+		b.ReportMetric(float64(r.FirstP99.Microseconds())/1000, "first-p99-ms")
 		b.ReportMetric(float64(r.PeakHeap)/(1<<20), "peak-heap-MiB")
 		b.ReportMetric(float64(r.HeapBefore)/(1<<20), "heap-before-MiB")
 		b.ReportMetric(float64(r.Goroutines), "peak-goroutines")
