@@ -107,7 +107,7 @@ type watchResult struct {
 	Requests, Changed, Errors int64
 	P50, P90, P99             time.Duration // polls after each watcher's first
 	FirstP99                  time.Duration // first polls: connection set-up and a full answer
-	PeakHeap                  uint64 // bytes in use at the highest sample
+	PeakHeap                  uint64        // bytes in use at the highest sample
 	HeapBefore                uint64
 	Goroutines                int
 }

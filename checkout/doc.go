@@ -61,7 +61,8 @@
 //     templates/partials/*.html by parsePages; its data is a *pageData
 //     (language, title, relative root, assets) with the page's own view in
 //     Content, rendered by Handler.render into a buffer first. Partials:
-//     "copy" (a copy-to-clipboard button, (copy (copyArgs . VALUE LABEL))).
+//     "copy" (a copy-to-clipboard button:
+//     {{template "copy" (copyArgs . VALUE LABEL)}}).
 //     errorPage renders a translated error page with any status.
 //   - CSS and script: static/checkout.css styles every customer page
 //     (cards, forms, buttons, warnings; light and dark); static/checkout.js

@@ -225,9 +225,38 @@ func (m *Messages) T(key string, args ...any) string {
 	if len(args) < 2 || !strings.Contains(s, "{") {
 		return s
 	}
-	pairs := make([]string, 0, len(args))
-	for i := 0; i+1 < len(args); i += 2 {
-		pairs = append(pairs, "{"+fmt.Sprint(args[i])+"}", fmt.Sprint(args[i+1]))
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			break
+		}
+		b.WriteString(s[:i])
+		name, ok := s[i+1:i+j], false
+		for k := 0; k+1 < len(args); k += 2 {
+			if n, isStr := args[k].(string); isStr && n == name {
+				b.WriteString(argString(args[k+1]))
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			b.WriteString(s[i : i+j+1])
+		}
+		s = s[i+j+1:]
 	}
-	return strings.NewReplacer(pairs...).Replace(s)
+	b.WriteString(s)
+	return b.String()
+}
+
+func argString(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return fmt.Sprint(v)
 }

@@ -48,6 +48,8 @@ func TestTAndFallback(t *testing.T) {
 	require.Equal(t, "no.such.key", de.T("no.such.key"), "unknown keys show as themselves")
 	require.Equal(t, "Hallo {name}", de.T("hello"), "no args")
 	require.Equal(t, "Hallo X", de.T("hello", "name", "X", "odd"))
+	require.Equal(t, "Hallo 5", de.T("hello", "name", 5), "values of any type")
+	require.Equal(t, "Hallo {name}", de.T("hello", "other", "X"), "unknown names stay")
 	require.Nil(t, b.Lookup("fr"))
 }
 
