@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cryptoinvoice/invoice"
@@ -34,8 +35,8 @@ func openInvoice(t *testing.T, tab context.Context, base string, inv *invoice.In
 // checkPayment checks the payment details the page shows against the
 // engine's invoice: network, exact amount still due, address, and the QR
 // code decoded from a screenshot equal to the payment URI.
-func checkPayment(t *testing.T, tab context.Context, s *testSite, foreignID, network string) *invoice.Invoice {
-	t.Helper()
+func checkPayment(t testingT, tab context.Context, s *testSite, foreignID, network string) *invoice.Invoice {
+	helper(t)
 	inv, err := s.Engine.Get(ctx, foreignID)
 	require.NoError(t, err)
 	require.Equal(t, network, text(t, tab, "#pay-network"))
@@ -225,12 +226,16 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#confirm")),
 	))
 	waitPhase(t, tab, phasePay)
-	checkPayment(t, tab, s, "b-6", "Bitcoin")
-	require.Equal(t, "15:00", text(t, tab, "#timer"), "the server's countdown, not ticking")
-	html, err := chromedp.Run(tab, chromedp.OuterHTML(chromedp.CSS("#pay")))
-	require.NoError(t, err)
-	require.Contains(t, html, `class="copy"`)
-	require.NotContains(t, html, "<button type=\"button\" class=\"copy\" data-copy=\"0.00166667\" data-copied=\"Copied\" aria-label=\"Copy the amount\">", "copy buttons stay hidden")
+	// The page reloads itself every second: a check that meets a reload
+	// is repeated.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		checkPayment(c, tab, s, "b-6", "Bitcoin")
+		require.Equal(c, "15:00", text(c, tab, "#timer"), "the server's countdown, not ticking")
+		html, err := chromedp.Run(tab, chromedp.OuterHTML(chromedp.CSS("#pay")))
+		require.NoError(c, err)
+		require.Contains(c, html, `class="copy"`)
+		require.Regexp(c, `aria-label="Copy the amount" hidden(="")?>`, html, "copy buttons stay hidden")
+	}, 30*time.Second, 10*time.Millisecond)
 	shot(t, tab, "nojs-pay")
 
 	// Without a script the page reloads itself and so still follows the
@@ -243,8 +248,8 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 }
 
 // attr returns an attribute of the first element matching sel.
-func attr(t *testing.T, tab context.Context, sel, name string) string {
-	t.Helper()
+func attr(t testingT, tab context.Context, sel, name string) string {
+	helper(t)
 	res, err := chromedp.Run(tab, chromedp.AttributeValue(chromedp.CSS(sel), name))
 	require.NoError(t, err, "%s[%s]", sel, name)
 	return res.Value

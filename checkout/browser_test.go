@@ -25,6 +25,8 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	cdplog "github.com/chromedp/cdproto/log"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 )
@@ -111,6 +113,35 @@ func browserTab(t *testing.T, javascript bool) context.Context {
 	tab, closeTab := chromedp.NewContext(browser.ctx)
 	t.Cleanup(closeTab)
 	require.NoError(t, chromedp.Do(tab), "open a tab")
+	// Every console error (a Content-Security-Policy violation, a failed
+	// request, a script exception) fails the test.
+	var mu sync.Mutex
+	var problems []string
+	require.NoError(t, chromedp.Listen(tab, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := ev.(type) {
+		case *cdplog.EventEntryAdded:
+			if e.Entry != nil && (e.Entry.Level == cdplog.EntryLevelError || e.Entry.Level == cdplog.EntryLevelWarning) {
+				problems = append(problems, string(e.Entry.Level)+": "+e.Entry.Text+" "+e.Entry.URL)
+			}
+		case *cdpruntime.EventExceptionThrown:
+			if e.ExceptionDetails != nil {
+				problems = append(problems, "exception: "+e.ExceptionDetails.Text)
+			}
+		}
+	}))
+	require.NoError(t, chromedp.Do(tab, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, cdplog.Enable, cdp.Empty{})
+		return err
+	})))
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(problems) > 0 {
+			t.Errorf("browser console: %q", problems)
+		}
+	})
 	if !javascript {
 		require.NoError(t, chromedp.Do(tab, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
@@ -135,9 +166,21 @@ func shot(t *testing.T, tab context.Context, name string) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, name+".png"), b, 0o644))
 }
 
+// testingT is what the page helpers need: a *testing.T, or the
+// *assert.CollectT of require.EventuallyWithT for checks that retry.
+type testingT interface {
+	require.TestingT
+}
+
+func helper(t testingT) {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
+}
+
 // qrFromPage screenshots the page's QR code element and decodes it.
-func qrFromPage(t *testing.T, tab context.Context) string {
-	t.Helper()
+func qrFromPage(t testingT, tab context.Context) string {
+	helper(t)
 	b, err := chromedp.Run(tab, chromedp.Screenshot(chromedp.CSS("#qr svg")))
 	require.NoError(t, err)
 	img, err := png.Decode(bytes.NewReader(b))
@@ -146,8 +189,8 @@ func qrFromPage(t *testing.T, tab context.Context) string {
 }
 
 // text returns the text of the first element matching a CSS selector.
-func text(t *testing.T, tab context.Context, sel string) string {
-	t.Helper()
+func text(t testingT, tab context.Context, sel string) string {
+	helper(t)
 	s, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS(sel)))
 	require.NoError(t, err, "text of %s", sel)
 	return s

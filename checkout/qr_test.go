@@ -13,8 +13,10 @@ import (
 )
 
 // decodeQRImage decodes the QR code in img with gozxing.
-func decodeQRImage(t testing.TB, img image.Image) string {
-	t.Helper()
+func decodeQRImage(t require.TestingT, img image.Image) string {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	require.NoError(t, err)
 	res, err := gzqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
