@@ -71,6 +71,7 @@ func TestBrowserTypeNoTimer(t *testing.T) {
 	require.Equal(t, "alice@example.com", got.Email)
 	require.True(t, strings.HasPrefix(qrFromPage(t, tab), "ethereum:0x"), "EIP-681")
 	require.Equal(t, "900", attr(t, tab, "#timer", "data-seconds-left"), "the payment window starts on confirmation")
+	require.NoError(t, chromedp.Do(tab, chromedp.WaitVisible(chromedp.CSS("button.copy"))), "copy buttons with JavaScript")
 	shot(t, tab, "type1-pay")
 
 	s.report(t, "b-1", "0xaa01", "ETH", got.SenderAmount.String(), invoice.TxNotConfirmed)
@@ -235,6 +236,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		require.NoError(c, err)
 		require.Contains(c, html, `class="copy"`)
 		require.Regexp(c, `aria-label="Copy the amount" hidden(="")?>`, html, "copy buttons stay hidden")
+		require.NoError(c, chromedp.Do(tab, chromedp.WaitNotVisible(chromedp.CSS("button.copy"))), "and are not shown")
 	}, 30*time.Second, 10*time.Millisecond)
 	shot(t, tab, "nojs-pay")
 
