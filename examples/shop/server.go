@@ -45,7 +45,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		Addresses:        demoAddresses,
 		Notifier:         printCallbacks(out),
 		CustomerNotifier: printEmails(out, base),
-		Logger:           logger,
+		// A fresh key per run: memstore forgets every claim on exit anyway.
+		RefundTokenKeys: [][]byte{invoice.NewRefundTokenKey()},
+		Logger:          logger,
 	})
 	if err != nil {
 		return err
