@@ -53,7 +53,10 @@ func TestMain(m *testing.M) {
 // chromiumPath finds the browser: $CHROMIUM, else Debian's chromium.
 func chromiumPath() string {
 	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
+		if p, err := exec.LookPath(p); err == nil {
+			return p
+		}
+		return ""
 	}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {

@@ -397,3 +397,27 @@ func TestConfigValidation(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"en", "de"}, h.cfg.Catalogs.Languages())
 }
+
+func TestTagAndUnknownNetwork(t *testing.T) {
+	s := newSiteWith(t, func(c *invoice.Config) {
+		c.Currencies = append(invoice.DefaultCurrencies(), invoice.Currency{Code: "XRP", Precision: 6, Crypto: true})
+		c.AcceptedCurrencies = []string{"BTC", "XRP"}
+		c.Rates = invoice.MustStaticRates("BTC/EUR=60000", "XRP/EUR=0.5")
+		c.Addresses = invoice.AddressSourceFunc(func(_ context.Context, inv *invoice.Invoice, cur string) (invoice.Address, error) {
+			return invoice.Address{Address: "rDsbeomae4FXwgQTJp9Rs64Qg9vDiTCdBv", Tag: "123456"}, nil
+		})
+	}, func(c *Config) {
+		c.Networks = map[string]Network{"XRP": {Name: "XRP Ledger"}}
+	})
+	inv := s.create(t, invoice.CreateRequest{ForeignID: "x-1", Timer: true, SenderCurrency: "XRP", Email: "a@example.com"})
+	_, body := s.do(t, "GET", "/i/"+inv.CheckoutToken, nil)
+	require.Contains(t, body, `<strong id="pay-network">XRP Ledger</strong>`)
+	require.Contains(t, body, `<code id="pay-tag">123456</code>`)
+	require.Contains(t, body, "Include the tag (memo) exactly as shown")
+	require.NotContains(t, body, `id="qr"`, "no URI standard carries the tag: no QR code")
+
+	btc := s.create(t, invoice.CreateRequest{ForeignID: "x-2", Timer: true, SenderCurrency: "BTC", Email: "a@example.com"})
+	_, body = s.do(t, "GET", "/i/"+btc.CheckoutToken, nil)
+	require.Contains(t, body, `<strong id="pay-network">BTC</strong>`, "a currency without a network entry shows its code")
+	require.NotContains(t, body, `id="qr"`)
+}

@@ -33,10 +33,19 @@ type testSite struct {
 // configuration.
 func newSite(t testing.TB, opts ...func(*Config)) *testSite {
 	t.Helper()
+	return newSiteWith(t, nil, opts...)
+}
+
+// newSiteWith is newSite with a change to the engine's configuration.
+func newSiteWith(t testing.TB, engineOpt func(*invoice.Config), opts ...func(*Config)) *testSite {
+	t.Helper()
 	h := invoicetest.New(t, func(c *invoice.Config) {
 		c.CheckoutBaseURL = "http://127.0.0.1/i"
 		c.AcceptedCurrencies = []string{"BTC", "ETH", "USDT"}
 		c.Addresses = testAddresses
+		if engineOpt != nil {
+			engineOpt(c)
+		}
 	})
 	cfg := Config{Engine: h.Engine, MerchantName: "Demo Shop", Clock: h.Clock, Logo: testLogo, LogoType: "image/svg+xml"}
 	for _, o := range opts {
