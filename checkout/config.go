@@ -58,6 +58,19 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// DefaultCatalogs loads the embedded message catalogs (locales/*.json:
+// English and German) with defaultLang as the default and, when langs is
+// not empty, only those languages offered. The customer e-mail shares
+// them, so that a customer reads the same words (reason texts under
+// "reason.*", say) on the page and in the mail.
+func DefaultCatalogs(defaultLang string, langs ...string) (*i18n.Bundle, error) {
+	b, err := i18n.Load(localesFS, "locales", defaultLang, langs...)
+	if err != nil {
+		return nil, fmt.Errorf("checkout: %w", err)
+	}
+	return b, nil
+}
+
 // RateLimit is a token bucket: Burst requests at once, refilled at
 // PerMinute.
 type RateLimit struct {
@@ -73,9 +86,9 @@ func (c *Config) setDefaults() error {
 		c.DefaultLanguage = "en"
 	}
 	if c.Catalogs == nil {
-		b, err := i18n.Load(localesFS, "locales", c.DefaultLanguage, c.Languages...)
+		b, err := DefaultCatalogs(c.DefaultLanguage, c.Languages...)
 		if err != nil {
-			return fmt.Errorf("checkout: %w", err)
+			return err
 		}
 		c.Catalogs = b
 	}

@@ -79,8 +79,10 @@
 //     files (locales/en.json, locales/de.json here) and matches
 //     Accept-Language or a "lang" query parameter; a test checks that every
 //     catalog has every key and every key used exists. Add the claim page's
-//     and the e-mail's keys to the same files, or give the mail package its
-//     own catalogs with i18n.Load.
+//     and the e-mail's keys to the same files (DefaultCatalogs loads them
+//     for the mail package), or give the mail package its own catalogs with
+//     i18n.Load. Engine reason texts translate through the "reason.*" keys
+//     (reasonText).
 //   - Rate limiting: limiter is a per-client token bucket on the injected
 //     clock, bounded in memory; the handler keeps one per purpose (here:
 //     confirmations, unknown-token look-ups; the claim page adds its own).
