@@ -34,6 +34,10 @@
 //     expired (the window passed, before the sweep fails the invoice), and
 //     every refund claim and late or wrong-currency payment explained.
 //
+// A type-1 page asks the engine's RateSource once per accepted currency
+// for every rendering (each view, each changed status): give the engine a
+// caching source (package rates' Cache) when rates come from the network.
+//
 // A payment URI carries no tag or memo in a way every wallet reads, so an
 // address with a tag gets no QR code: the customer copies the fields.
 //
