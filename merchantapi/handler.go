@@ -140,34 +140,32 @@ func (h *Handler) segments(u *url.URL) ([]string, bool) {
 	return nil, false
 }
 
-// match finds the route for method and path: a literal segment wins over a
-// wildcard. Without one it returns the methods the path allows ("" when
-// none: the path is unknown).
+// match finds the route for method and path. As in OpenAPI, a path that
+// matches with more literal segments hides the ones with wildcards
+// (/invoices/create is never /invoices/{foreign_id}). Without a route for
+// the method it returns the methods the path allows ("" when none: the
+// path is unknown).
 func (h *Handler) match(method string, segs []string) (*route, []string, string) {
-	var best *route
-	var bestArgs []string
-	bestLiterals := -1
+	most := -1
+	for i := range h.routes {
+		if _, literals, ok := h.routes[i].matches(segs); ok {
+			most = max(most, literals)
+		}
+	}
 	var allow []string
 	for i := range h.routes {
 		rt := &h.routes[i]
 		args, literals, ok := rt.matches(segs)
-		if !ok {
+		if !ok || literals != most {
 			continue
 		}
-		if !containsString(allow, rt.method) {
-			allow = append(allow, rt.method)
-		}
 		if rt.method == method || method == http.MethodHead && rt.method == http.MethodGet {
-			if literals > bestLiterals {
-				best, bestArgs, bestLiterals = rt, args, literals
-			}
+			return rt, args, ""
 		}
-	}
-	if best != nil {
-		return best, bestArgs, ""
-	}
-	if containsString(allow, http.MethodGet) {
-		allow = append(allow, http.MethodHead)
+		allow = append(allow, rt.method)
+		if rt.method == http.MethodGet {
+			allow = append(allow, http.MethodHead)
+		}
 	}
 	return nil, nil, strings.Join(allow, ", ")
 }
@@ -189,19 +187,13 @@ func (rt *route) matches(segs []string) (args []string, literals int, ok bool) {
 	return args, literals, true
 }
 
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // readBody reads the whole body, at most MaxBodyBytes.
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
 	if r.ContentLength > h.cfg.MaxBodyBytes {
 		return nil, errTooLarge
+	}
+	if r.Body == nil {
+		return nil, nil
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
