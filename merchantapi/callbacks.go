@@ -88,7 +88,7 @@ type Redelivery struct {
 
 // redeliver serves POST /callbacks/{id}/redeliver.
 func (h *Handler) redeliver(rq *request) (int, any, *apiError) {
-	if _, aerr := object(rq.body, true); aerr != nil {
+	if aerr := decodeObject(rq.body, true, &struct{}{}); aerr != nil {
 		return 0, nil, aerr
 	}
 	if !validUUID(rq.args[0]) {

@@ -195,7 +195,18 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *api
 	if r.Body == nil {
 		return nil, nil
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	rd := http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)
+	var body []byte
+	var err error
+	if r.ContentLength > 0 {
+		// The usual case: read exactly what was announced, in one buffer.
+		body = make([]byte, r.ContentLength)
+		if _, err = io.ReadFull(rd, body); err == io.ErrUnexpectedEOF {
+			err = errBodyShort
+		}
+	} else {
+		body, err = io.ReadAll(rd)
+	}
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -205,6 +216,8 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *api
 	}
 	return body, nil
 }
+
+var errBodyShort = errors.New("merchantapi: body shorter than Content-Length")
 
 // authenticate checks X-Processing-Key and X-Processing-Signature (hex
 // HMAC-SHA512 of the exact body with the key's secret, compared in

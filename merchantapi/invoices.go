@@ -27,7 +27,7 @@ func (h *Handler) create(rq *request) (int, any, *apiError) {
 // body is ignored beyond being valid JSON when present: CoinsPaid asks
 // for {}.
 func (h *Handler) cancel(rq *request) (int, any, *apiError) {
-	if _, aerr := object(rq.body, true); aerr != nil {
+	if aerr := decodeObject(rq.body, true, &struct{}{}); aerr != nil {
 		return 0, nil, aerr
 	}
 	inv, err := h.e.Cancel(rq.r.Context(), rq.args[0])

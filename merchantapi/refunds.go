@@ -1,6 +1,7 @@
 package merchantapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -41,12 +42,14 @@ type RefundClaim struct {
 // markPaid serves POST /invoices/{foreign_id}/refund-claims/{claim_id}/paid
 // with {"payout_ref": "..."}.
 func (h *Handler) markPaid(rq *request) (int, any, *apiError) {
-	m, aerr := object(rq.body, false)
-	if aerr != nil {
+	var f struct {
+		PayoutRef json.RawMessage `json:"payout_ref"`
+	}
+	if aerr := decodeObject(rq.body, false, &f); aerr != nil {
 		return 0, nil, aerr
 	}
-	p := &members{m: m}
-	ref := p.str("payout_ref")
+	p := &members{}
+	ref := p.str("payout_ref", f.PayoutRef)
 	if ref == "" && p.errs == nil {
 		p.fail("payout_ref", "The payout ref field is required.")
 	}

@@ -16,31 +16,16 @@ import (
 // at all (some clients send none).
 func jsonContent(r *http.Request) bool {
 	ct := r.Header.Get("Content-Type")
-	if ct == "" {
+	if ct == "" || ct == "application/json" {
 		return true
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
-// object decodes a request body that must be one JSON object into its
-// members, each kept as its exact text. An empty body is an empty object
-// when allowEmpty is set.
-func object(body []byte, allowEmpty bool) (map[string]json.RawMessage, *apiError) {
-	if allowEmpty && len(bytes.TrimSpace(body)) == 0 {
-		return map[string]json.RawMessage{}, nil
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(body, &m); err != nil || m == nil {
-		return nil, errBadContent
-	}
-	return m, nil
-}
-
 // members reads the members of a request object leniently, the way
 // CoinsPaid's clients send them, collecting a message per bad field.
 type members struct {
-	m    map[string]json.RawMessage
 	errs map[string]string
 }
 
@@ -57,11 +42,7 @@ func (p *members) fail(name, msg string) {
 func human(name string) string { return strings.ReplaceAll(name, "_", " ") }
 
 // raw returns the member's text, or nil when it is absent, null or "".
-func (p *members) raw(name string) json.RawMessage {
-	v, ok := p.m[name]
-	if !ok {
-		return nil
-	}
+func raw(v json.RawMessage) json.RawMessage {
 	v = bytes.TrimSpace(v)
 	if len(v) == 0 || string(v) == "null" || string(v) == `""` {
 		return nil
@@ -72,8 +53,8 @@ func (p *members) raw(name string) json.RawMessage {
 // str returns a string member: a JSON string (escapes such as \/ decoded),
 // or a number taken as its text (clients send foreign_id: 196). Absent,
 // null and "" are "". Anything else is a field error.
-func (p *members) str(name string) string {
-	v := p.raw(name)
+func (p *members) str(name string, v json.RawMessage) string {
+	v = raw(v)
 	switch {
 	case v == nil:
 		return ""
@@ -93,8 +74,8 @@ func (p *members) str(name string) string {
 
 // timer returns the timer member: true/false, 0/1 or "0"/"1" (and
 // "true"/"false"), as Laravel's boolean rule accepts them. It is required.
-func (p *members) timer() bool {
-	v := p.raw("timer")
+func (p *members) timer(v json.RawMessage) bool {
+	v = raw(v)
 	switch string(v) {
 	case "true", "1", `"1"`, `"true"`:
 		return true
@@ -110,8 +91,8 @@ func (p *members) timer() bool {
 
 // amount returns the amount member, a JSON number or a numeric string,
 // parsed exactly from its text (never through a float).
-func (p *members) amount() decimal.Decimal {
-	v := p.raw("amount")
+func (p *members) amount(v json.RawMessage) decimal.Decimal {
+	v = raw(v)
 	if v == nil {
 		p.fail("amount", "The amount field is required.")
 		return decimal.Zero
@@ -179,32 +160,64 @@ func parseAmount(s string) (decimal.Decimal, bool) {
 	return d, err == nil
 }
 
+// createFields are the members of a create request, each kept as its
+// exact text (decoded into a struct: cheaper than a map).
+type createFields struct {
+	Timer            json.RawMessage `json:"timer"`
+	Title            json.RawMessage `json:"title"`
+	Name             json.RawMessage `json:"name"`
+	Description      json.RawMessage `json:"description"`
+	Currency         json.RawMessage `json:"currency"`
+	SenderCurrency   json.RawMessage `json:"sender_currency"`
+	Amount           json.RawMessage `json:"amount"`
+	ForeignID        json.RawMessage `json:"foreign_id"`
+	URLSuccess       json.RawMessage `json:"url_success"`
+	URLFailed        json.RawMessage `json:"url_failed"`
+	Email            json.RawMessage `json:"email_user"`
+	Type             json.RawMessage `json:"type"`
+	EndUserReference json.RawMessage `json:"end_user_reference"`
+}
+
+// decodeObject decodes a body that must be one JSON object into v (a
+// struct of json.RawMessage members). An empty body is an empty object
+// when allowEmpty is set.
+func decodeObject(body []byte, allowEmpty bool, v any) *apiError {
+	t := bytes.TrimSpace(body)
+	if len(t) == 0 && allowEmpty {
+		return nil
+	}
+	if len(t) == 0 || t[0] != '{' || json.Unmarshal(t, v) != nil {
+		return errBadContent
+	}
+	return nil
+}
+
 // createRequest reads a create request. Field type errors come back as
 // a validation answer; the engine checks everything else.
 func createRequest(body []byte) (invoice.CreateRequest, *apiError) {
-	m, aerr := object(body, false)
-	if aerr != nil {
+	var f createFields
+	if aerr := decodeObject(body, false, &f); aerr != nil {
 		return invoice.CreateRequest{}, aerr
 	}
-	p := &members{m: m}
+	p := &members{}
 	req := invoice.CreateRequest{
-		ForeignID:        p.str("foreign_id"),
-		EndUserReference: p.str("end_user_reference"),
-		Title:            p.str("title"),
-		Description:      p.str("description"),
-		Currency:         p.str("currency"),
-		SenderCurrency:   p.str("sender_currency"),
-		URLSuccess:       p.str("url_success"),
-		URLFailed:        p.str("url_failed"),
-		Email:            p.str("email_user"),
+		ForeignID:        p.str("foreign_id", f.ForeignID),
+		EndUserReference: p.str("end_user_reference", f.EndUserReference),
+		Title:            p.str("title", f.Title),
+		Description:      p.str("description", f.Description),
+		Currency:         p.str("currency", f.Currency),
+		SenderCurrency:   p.str("sender_currency", f.SenderCurrency),
+		URLSuccess:       p.str("url_success", f.URLSuccess),
+		URLFailed:        p.str("url_failed", f.URLFailed),
+		Email:            p.str("email_user", f.Email),
 	}
 	if req.Title == "" {
 		// Older clients (and the first documentation) call it name.
-		req.Title = p.str("name")
+		req.Title = p.str("name", f.Name)
 	}
-	req.Timer = p.timer()
-	req.Amount = p.amount()
-	if mode := p.str("type"); mode != "" {
+	req.Timer = p.timer(f.Timer)
+	req.Amount = p.amount(f.Amount)
+	if mode := p.str("type", f.Type); mode != "" {
 		var err error
 		if req.Mode, err = invoice.ParsePaymentMode(mode); err != nil {
 			p.fail("type", "The selected type is invalid.")
