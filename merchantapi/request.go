@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cryptoinvoice/invoice"
 	"github.com/shopspring/decimal"
@@ -59,6 +60,9 @@ func (p *members) str(name string, v json.RawMessage) string {
 	case v == nil:
 		return ""
 	case v[0] == '"':
+		if s, ok := plainString(v); ok {
+			return s
+		}
 		var s string
 		if json.Unmarshal(v, &s) != nil {
 			p.fail(name, "The "+human(name)+" must be a string.")
@@ -70,6 +74,25 @@ func (p *members) str(name string, v json.RawMessage) string {
 	}
 	p.fail(name, "The "+human(name)+" must be a string.")
 	return ""
+}
+
+// plainString returns the content of a JSON string literal that needs no
+// unescaping: no backslash, no control character, valid UTF-8 (what
+// json.Unmarshal would return unchanged). Others take the slow path.
+func plainString(v json.RawMessage) (string, bool) {
+	if len(v) < 2 || v[len(v)-1] != '"' {
+		return "", false
+	}
+	in := v[1 : len(v)-1]
+	for _, c := range in {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return "", false
+		}
+	}
+	if !utf8.Valid(in) {
+		return "", false
+	}
+	return string(in), true
 }
 
 // timer returns the timer member: true/false, 0/1 or "0"/"1" (and
