@@ -24,7 +24,9 @@
 //	GET  /openapi.json                                        the OpenAPI 3.1 document (no authentication)
 //
 // Path segments are percent-decoded, so a foreign_id holding "/" is sent as
-// %2F. A known path with another method gets 405 with Allow; an unknown
+// %2F. As in OpenAPI, a literal path wins over a template: an invoice whose
+// foreign_id is "create" cannot be read with GET /invoices/create (list it,
+// or cancel it, instead). A known path with another method gets 405 with Allow; an unknown
 // path 404 {"error":"Not found","code":"not_found"}. Times in query
 // parameters are unix seconds or RFC 3339; created_from is inclusive,
 // created_before exclusive. Listings answer {"data": [...],
