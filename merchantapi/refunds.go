@@ -40,7 +40,8 @@ type RefundClaim struct {
 }
 
 // markPaid serves POST /invoices/{foreign_id}/refund-claims/{claim_id}/paid
-// with {"payout_ref": "..."}.
+// with {"payout_ref": "..."}. It is idempotent: the same reference again
+// answers the paid claim unchanged (a payout worker may retry).
 func (h *Handler) markPaid(rq *request) (int, any, *apiError) {
 	var f struct {
 		PayoutRef json.RawMessage `json:"payout_ref"`
@@ -60,7 +61,7 @@ func (h *Handler) markPaid(rq *request) (int, any, *apiError) {
 		return 0, nil, business(http.StatusNotFound, claimNotFound.msg, claimNotFound.code)
 	}
 	foreignID, claimID := rq.args[0], uuid.MustParse(rq.args[1])
-	rc, err := h.e.MarkRefundClaimPaid(rq.r.Context(), foreignID, claimID, strings.TrimSpace(ref))
+	rc, err := h.e.MarkRefundClaimPaid(rq.r.Context(), foreignID, claimID, ref)
 	if err != nil {
 		return 0, nil, h.engineError(rq.r.Context(), "mark refund claim paid", err, claimNotFound)
 	}
@@ -74,79 +75,27 @@ func (h *Handler) markPaid(rq *request) (int, any, *apiError) {
 func (h *Handler) awaitingPayout(rq *request) (int, any, *apiError) {
 	q := rq.r.URL.Query()
 	errs := map[string]string{}
-	limit := limitParam(q, errs)
-	cursor := q.Get("cursor")
-	if cursor != "" && !validPayoutCursor(cursor) {
+	opts := invoice.PayoutListOptions{Limit: limitParam(q, errs), Cursor: q.Get("cursor")}
+	if opts.Cursor != "" && !validPayoutCursor(opts.Cursor) {
 		errs["cursor"] = "The cursor is invalid."
 	}
 	if len(errs) > 0 {
 		return 0, nil, fields(errs)
 	}
-	payouts, next, err := h.payouts(rq, cursor, limit)
+	pg, err := h.e.RefundClaimsAwaitingPayout(rq.r.Context(), opts)
 	if err != nil {
 		return 0, nil, h.engineError(rq.r.Context(), "refund claims awaiting payout", err, claimNotFound)
 	}
-	return http.StatusOK, page[Payout]{Data: payouts, NextCursor: optString(next)}, nil
+	out := page[Payout]{Data: make([]Payout, 0, len(pg.Payouts)), NextCursor: optString(pg.NextCursor)}
+	for _, p := range pg.Payouts {
+		out.Data = append(out.Data, renderPayout(p.ClaimID, p.ForeignID, p.Amount, p.Currency, p.Destination, p.Reason, p.RedeemedAt))
+	}
+	return http.StatusOK, out, nil
 }
 
-// validPayoutCursor accepts "<invoice uuid>.<claim uuid>".
+// validPayoutCursor accepts what the engine's listing hands out:
+// "<invoice uuid>.<claim uuid>".
 func validPayoutCursor(s string) bool {
 	a, b, ok := strings.Cut(s, ".")
 	return ok && validUUID(a) && validUUID(b)
-}
-
-// payouts lists redeemed claims by scanning invoices in ID order (until
-// the engine has a listing of its own: see the refund-claims work). The
-// cursor is "<invoice id>.<claim id>" of the last entry.
-func (h *Handler) payouts(rq *request, cursor string, limit int) ([]Payout, string, error) {
-	type entry struct {
-		p   Payout
-		inv uuid.UUID
-	}
-	var found []entry
-	add := func(inv *invoice.Invoice, skipThrough string) {
-		skipping := skipThrough != ""
-		for i := range inv.RefundClaims {
-			rc := &inv.RefundClaims[i]
-			if skipping {
-				skipping = rc.ID.String() != skipThrough
-				continue
-			}
-			if rc.Status == invoice.RefundRedeemed && len(found) <= limit {
-				found = append(found, entry{renderPayout(rc.ID, inv.ForeignID, rc.Amount, rc.Currency,
-					rc.Destination, rc.Reason, rc.RedeemedAt), inv.ID})
-			}
-		}
-	}
-	opts := invoice.ListOptions{Limit: 1000}
-	if cursor != "" {
-		afterInv, afterClaim, _ := strings.Cut(cursor, ".")
-		if inv, err := h.e.Store().GetInvoice(rq.r.Context(), uuid.MustParse(afterInv)); err == nil {
-			add(inv, afterClaim)
-		}
-		opts.Cursor = afterInv
-	}
-	for len(found) <= limit {
-		pg, err := h.e.List(rq.r.Context(), opts)
-		if err != nil {
-			return nil, "", err
-		}
-		for _, inv := range pg.Invoices {
-			add(inv, "")
-		}
-		if pg.NextCursor == "" {
-			break
-		}
-		opts.Cursor = pg.NextCursor
-	}
-	out := make([]Payout, 0, min(len(found), limit))
-	for i := 0; i < len(found) && i < limit; i++ {
-		out = append(out, found[i].p)
-	}
-	next := ""
-	if len(found) > limit {
-		last := found[limit-1]
-		next = last.inv.String() + "." + last.p.ClaimID
-	}
-	return out, next, nil
 }

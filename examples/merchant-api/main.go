@@ -61,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	engine, err := invoice.New(invoice.Config{
 		Store:           memstore.New(),
 		CheckoutBaseURL: *checkout,
+		// A sandbox's claims live as long as the process: a new key each run.
+		RefundTokenKeys: [][]byte{invoice.NewRefundTokenKey()},
 		Rates: invoice.MustStaticRates("BTC/EUR=60000", "BCH/EUR=400", "LTC/EUR=80", "ETH/EUR=3000", "USDT/EUR=1",
 			"BTC/USD=65000", "BCH/USD=430", "LTC/USD=86", "ETH/USD=3250", "USDT/USD=1.08"),
 		Addresses: invoice.AddressSourceFunc(func(_ context.Context, inv *invoice.Invoice, currency string) (invoice.Address, error) {
