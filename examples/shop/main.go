@@ -15,14 +15,11 @@
 // instead of being sent: this is a development mailbox, and the printed
 // claim link carries the customer's secret token, as the real e-mail does.
 //
-// -key and -secret are the merchant API credentials (CoinsPaid's
-// X-Processing-Key and its signing secret), the same flags as
-// examples/merchant-api.
-//
-// TODO(merchantapi): mount the merchant API (package merchantapi, with
-// -key and -secret, under /api/v2 and /v2 as examples/merchant-api does)
-// once it has landed on main; until then the demo creates invoices from
-// its own page only.
+// The merchant API (package merchantapi) is served under /api/v2 and /v2,
+// as examples/merchant-api serves it: -key and -secret are its credentials
+// (CoinsPaid's X-Processing-Key and the secret request bodies are signed
+// with), the same flags. An invoice created through it has its checkout
+// link in the answer's "url".
 //
 // It prints its URLs and runs until interrupted; SIGINT or SIGTERM stops it
 // cleanly with exit status 0.

@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha512"
+	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"io"
 	"net/http"
@@ -118,6 +122,41 @@ func TestShopSimulationOffByDefault(t *testing.T) {
 	res = post(t, base+"/dev/pay", url.Values{"foreign_id": {"order-1"}, "action": {"seen"}})
 	require.NotEqual(t, http.StatusSeeOther, res.StatusCode, "no simulation without -simulate")
 	require.NotContains(t, get(t, base+"/"), "simulate:")
+	require.NoError(t, stop())
+}
+
+func TestShopMerchantAPI(t *testing.T) {
+	base, out, stop := startShop(t)
+	require.Contains(t, out.String(), "merchant API on "+base+"/api/v2")
+	body := `{"foreign_id":"api-1","title":"Beans","amount":"25","currency":"EUR","timer":true,"sender_currency":"BTC","email_user":"a@example.com"}`
+	mac := hmac.New(sha512.New, []byte("S"))
+	mac.Write([]byte(body))
+	req, err := http.NewRequest("POST", base+"/api/v2/invoices/create", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Processing-Key", "K")
+	req.Header.Set("X-Processing-Signature", hex.EncodeToString(mac.Sum(nil)))
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var created struct {
+		Data struct {
+			URL string `json:"url"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&created))
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Regexp(t, `^`+base+`/i/[A-Z2-7]{26}$`, created.Data.URL, "the checkout link")
+	require.Contains(t, get(t, created.Data.URL), "0.00041667", "served by the checkout pages")
+
+	req, err = http.NewRequest("POST", base+"/api/v2/invoices/create", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("X-Processing-Key", "K")
+	req.Header.Set("X-Processing-Signature", "00")
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = res.Body.Close()
+	require.Equal(t, http.StatusForbidden, res.StatusCode, "a bad signature")
 	require.NoError(t, stop())
 }
 

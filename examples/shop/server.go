@@ -17,6 +17,7 @@ import (
 	"github.com/cryptoinvoice/invoice"
 	"github.com/cryptoinvoice/invoice/checkout"
 	"github.com/cryptoinvoice/invoice/memstore"
+	"github.com/cryptoinvoice/invoice/merchantapi"
 )
 
 // run starts the shop and serves until ctx ends. When ready is not nil it
@@ -61,19 +62,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	mux := http.NewServeMux()
 	mux.Handle("/i/", http.StripPrefix("/i", pages))
 	mux.Handle("/", s.handler())
-	// TODO(merchantapi): once package merchantapi is on main, mount it here
-	// with the -key and -secret flags, as examples/merchant-api does:
-	//	api, _ := merchantapi.New(merchantapi.Config{Engine: engine,
-	//		Keys: []merchantapi.Key{{Key: o.key, Secret: o.secret}}, Logger: logger})
-	//	mux.Handle("/api/", api)
-	//	mux.Handle("/v2/", api)
-	_ = o.secret
+	// The merchant API, as examples/merchant-api serves it: /api/v2 (what
+	// CoinsPaid clients call) and /v2, signed with -key and -secret.
+	api, err := merchantapi.New(merchantapi.Config{Engine: engine,
+		Keys: []merchantapi.Key{{Key: o.key, Secret: o.secret}}, Logger: logger})
+	if err != nil {
+		return err
+	}
+	mux.Handle("/api/v2/", api)
+	mux.Handle("/v2/", api)
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	fmt.Fprintf(out, "demo shop on %s/\n", base)
 	fmt.Fprintf(out, "checkout pages under %s/i/{token}\n", base)
-	fmt.Fprintln(out, "merchant API: not mounted yet (package merchantapi has not landed)")
+	fmt.Fprintf(out, "merchant API on %s/api/v2 (also /v2); OpenAPI at %s/api/v2/openapi.json\n", base, base)
 	if o.simulate {
 		fmt.Fprintln(out, "simulated payments: ON (development only)")
 	}
