@@ -20,7 +20,8 @@ type Harness struct {
 }
 
 // New builds a Harness: memstore, a Clock at Epoch, the Rates above,
-// deterministic addresses and sequential IDs. Options may change the
+// deterministic addresses, sequential IDs and the fixed RefundTokenKey.
+// Options may change the
 // configuration before the engine is built (for example the payment
 // window, the currency table, or Store to run on another store). It fails
 // the test if the configuration is invalid.
@@ -50,6 +51,7 @@ func NewHarness(opts ...func(*invoice.Config)) (*Harness, error) {
 		CustomerNotifier: h.Customers,
 		Clock:            h.Clock,
 		NewID:            SequentialIDs(),
+		RefundTokenKeys:  [][]byte{RefundTokenKey()},
 	}
 	for _, opt := range opts {
 		opt(&cfg)
@@ -60,4 +62,19 @@ func NewHarness(opts ...func(*invoice.Config)) (*Harness, error) {
 	}
 	h.Engine, h.Config, h.Store = e, cfg, cfg.Store
 	return h, nil
+}
+
+// RefundTokenKey returns the fixed refund token key New configures: 32
+// bytes, the same on every call, so tokens are reproducible in tests.
+// Never use it outside tests.
+func RefundTokenKey() []byte {
+	return []byte("invoicetest refund token key 32b")
+}
+
+// DefaultIDs is an option for New: the engine's default ID source
+// (uuid.NewV7) and a fresh random refund token key instead of sequential
+// IDs and the fixed key, so a test runs under the default configuration.
+func DefaultIDs(cfg *invoice.Config) {
+	cfg.NewID = nil
+	cfg.RefundTokenKeys = [][]byte{invoice.NewRefundTokenKey()}
 }
