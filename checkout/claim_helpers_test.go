@@ -29,13 +29,13 @@ func btcValidator(address string) error {
 	return nil
 }
 
-// failingStore fails GetInvoice while fail is set.
-type failingStore struct {
+// claimStore fails GetInvoice while fail is set.
+type claimStore struct {
 	invoice.Store
 	fail atomic.Bool
 }
 
-func (s *failingStore) GetInvoice(ctx context.Context, id uuid.UUID) (*invoice.Invoice, error) {
+func (s *claimStore) GetInvoice(ctx context.Context, id uuid.UUID) (*invoice.Invoice, error) {
 	if s.fail.Load() {
 		return nil, errors.New("store down")
 	}
@@ -48,13 +48,13 @@ func (s *failingStore) GetInvoice(ctx context.Context, id uuid.UUID) (*invoice.I
 // received.
 type claimSite struct {
 	*testSite
-	store *failingStore
+	store *claimStore
 	token string
 }
 
 func newClaimSite(t testing.TB, engineOpts []func(*invoice.Config), opts ...func(*Config)) *claimSite {
 	t.Helper()
-	fs := &failingStore{}
+	fs := &claimStore{}
 	h := invoicetest.New(t, append([]func(*invoice.Config){func(c *invoice.Config) {
 		fs.Store = c.Store
 		c.Store = fs

@@ -38,14 +38,14 @@ func (h *Handler) serveConfirm(w http.ResponseWriter, r *http.Request, token str
 	location := back.Root + inv.CheckoutToken + back.LangQuery
 	if inv.Status != invoice.StatusCreated {
 		// Already confirmed (another tab, a repeated post): show the page.
-		http.Redirect(w, r, location, http.StatusSeeOther)
+		seeOther(w, location)
 		return
 	}
 	_, err := h.engine.ConfirmPayment(r.Context(), inv.ForeignID, invoice.Confirmation{Currency: currency, Email: email})
 	var verr *invoice.ValidationError
 	switch {
 	case err == nil, errors.Is(err, invoice.ErrInvalidState):
-		http.Redirect(w, r, location, http.StatusSeeOther)
+		seeOther(w, location)
 	case errors.As(err, &verr):
 		h.renderInvoice(w, r, http.StatusUnprocessableEntity, inv, formErrors(back, verr), email)
 	default:
@@ -78,4 +78,12 @@ func formErrors(p *pageData, v *invoice.ValidationError) map[string]string {
 		errs["form"] = p.T("form.invalid")
 	}
 	return errs
+}
+
+// seeOther redirects to a location relative to the request's own URL as
+// the browser sees it (http.Redirect would resolve it against the path
+// after the host's StripPrefix).
+func seeOther(w http.ResponseWriter, location string) {
+	w.Header().Set("Location", location)
+	w.WriteHeader(http.StatusSeeOther)
 }

@@ -2,6 +2,8 @@ package checkout
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -34,6 +36,7 @@ func newSite(t testing.TB, opts ...func(*Config)) *testSite {
 	h := invoicetest.New(t, func(c *invoice.Config) {
 		c.CheckoutBaseURL = "http://127.0.0.1/i"
 		c.AcceptedCurrencies = []string{"BTC", "ETH", "USDT"}
+		c.Addresses = testAddresses
 	})
 	cfg := Config{Engine: h.Engine, MerchantName: "Demo Shop", Clock: h.Clock, Logo: testLogo, LogoType: "image/svg+xml"}
 	for _, o := range opts {
@@ -43,6 +46,17 @@ func newSite(t testing.TB, opts ...func(*Config)) *testSite {
 	require.NoError(t, err)
 	return &testSite{Harness: h, Handler: hd}
 }
+
+// testAddresses hands out realistic-looking deposit addresses, derived
+// from the foreign id: bech32-like for BTC, 0x-hex for ETH and USDT.
+var testAddresses = invoice.AddressSourceFunc(func(_ context.Context, inv *invoice.Invoice, currency string) (invoice.Address, error) {
+	sum := sha256.Sum256([]byte(inv.ForeignID + "/" + currency))
+	switch currency {
+	case "ETH", "USDT":
+		return invoice.Address{Address: "0x" + hex.EncodeToString(sum[:20])}, nil
+	}
+	return invoice.Address{Address: "bc1q" + hex.EncodeToString(sum[:19])}, nil
+})
 
 var testLogo = []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40"><circle cx="20" cy="20" r="18" fill="#0b57d0"/></svg>`)
 
@@ -74,6 +88,18 @@ func (s *testSite) do(t testing.TB, method, target string, body url.Values, hdr 
 	for i := 0; i+1 < len(hdr); i += 2 {
 		r.Header.Set(hdr[i], hdr[i+1])
 	}
+	w := httptest.NewRecorder()
+	s.mux().ServeHTTP(w, r)
+	res := w.Result()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+// doRaw posts a raw form body.
+func (s *testSite) doRaw(t testing.TB, method, target, body string) (*http.Response, string) {
+	t.Helper()
+	r := httptest.NewRequest(method, target, strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := httptest.NewRecorder()
 	s.mux().ServeHTTP(w, r)
 	res := w.Result()
