@@ -2,9 +2,13 @@ package mailer
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	netmail "net/mail"
+	"strings"
 
 	"github.com/cryptoinvoice/invoice"
 	mail "github.com/wneessen/go-mail"
@@ -13,9 +17,10 @@ import (
 // Mailer is an invoice.CustomerNotifier that e-mails the claim link. It
 // is safe for concurrent use: each delivery opens its own connection.
 type Mailer struct {
-	cfg  Config
-	tmpl *templates
-	tls  *tls.Config
+	cfg        Config
+	tmpl       *templates
+	tls        *tls.Config
+	fromDomain string
 }
 
 var _ invoice.CustomerNotifier = (*Mailer)(nil)
@@ -38,7 +43,9 @@ func New(cfg Config) (*Mailer, error) {
 			tc.ServerName = cfg.Host
 		}
 	}
-	m := &Mailer{cfg: cfg, tmpl: t, tls: tc}
+	from, _ := netmail.ParseAddress(cfg.From) // checked by withDefaults
+	_, domain, _ := strings.Cut(from.Address, "@")
+	m := &Mailer{cfg: cfg, tmpl: t, tls: tc, fromDomain: domain}
 	// Render once with sample data so a template that fails on every
 	// notice is a configuration error now, not a dead delivery later.
 	if _, err := m.Render(&invoice.RefundNotice{Token: "rc2_sample", Currency: "BTC", Reason: "Sample."}); err != nil {
@@ -109,11 +116,19 @@ func (m *Mailer) build(n *invoice.RefundNotice) (*mail.Msg, error) {
 	}
 	msg.Subject(r.Subject)
 	msg.SetDateWithValue(m.cfg.Clock.Now())
-	msg.SetMessageID()
+	msg.SetMessageIDWithValue(m.messageID())
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
 	msg.SetBodyString(mail.TypeTextPlain, r.Text)
 	msg.AddAlternativeString(mail.TypeTextHTML, r.HTML)
 	return msg, nil
+}
+
+// messageID is a random Message-ID on the sender's domain (go-mail's
+// default names the local host, which is nobody's business).
+func (m *Mailer) messageID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails
+	return hex.EncodeToString(b[:]) + "@" + m.fromDomain
 }
 
 func (m *Mailer) clientOptions() []mail.Option {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	mail "github.com/wneessen/go-mail"
 
 	"github.com/cryptoinvoice/invoice/invoicetest"
 	"github.com/cryptoinvoice/invoice/mailer"
@@ -36,7 +37,7 @@ func TestSendsTextAndHTMLWithTheLink(t *testing.T) {
 	date, err := p.Header.Date()
 	require.NoError(t, err)
 	assert.True(t, date.Equal(clock.Now()), "dated by the configured clock: %v", date)
-	assert.NotEmpty(t, p.Header.Get("Message-Id"))
+	assert.Regexp(t, `^<[0-9a-f]{32}@shop\.example>$`, p.Header.Get("Message-Id"), "on the sender's domain, not the host's")
 
 	assert.Contains(t, p.Text, wantLink)
 	assert.Contains(t, p.Text, "0.001 BTC")
@@ -144,6 +145,8 @@ func TestTemporaryRefusal(t *testing.T) {
 	assert.Equal(t, "4.3.0", se.EnhancedCode)
 	assert.Equal(t, "RCPT TO", se.Stage)
 	assert.Equal(t, "mailer: SMTP RCPT TO: reply 451 4.3.0 (temporary)", err.Error())
+	var sendErr *mail.SendError
+	assert.False(t, errors.As(err, &sendErr), "go-mail's SendError holds the message with the link: not reachable from the error")
 	assert.Contains(t, logs.String(), "level=WARN")
 	assertNoSecrets(t, logs.String())
 
