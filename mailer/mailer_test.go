@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -262,4 +263,30 @@ func assertNoSecrets(t *testing.T, s string) {
 	assert.NotContains(t, s, strings.TrimPrefix(testToken, "rc2_"))
 	assert.NotContains(t, s, "pay.shop.example/refund")
 	assert.NotContains(t, s, "customer@example.com")
+}
+
+func TestCustomTemplates(t *testing.T) {
+	srv := mailertest.Start(t, mailertest.Options{})
+	custom := fstest.MapFS{
+		"subject.txt": {Data: []byte("Refund {{.Amount}} {{.Currency}}")},
+		"body.txt":    {Data: []byte("Claim at {{.Link}}")},
+		"body.html":   {Data: []byte(`<p>{{.Merchant}}: <a href="{{.Link}}">claim</a></p>`)},
+	}
+	m := newMailer(t, config(srv, func(c *mailer.Config) { c.Templates = custom }))
+	require.NoError(t, m.NotifyCustomer(ctx, notice()))
+	p := parse(t, srv.Messages()[0].Data)
+	assert.Equal(t, "Refund 0.001 BTC", p.Subject)
+	assert.Equal(t, "Claim at "+wantLink, strings.TrimSpace(p.Text))
+	assert.Contains(t, p.HTML, `<a href="`+wantLink+`">claim</a>`)
+
+	for name, fsys := range map[string]fstest.MapFS{
+		"missing file":  {"subject.txt": custom["subject.txt"], "body.txt": custom["body.txt"]},
+		"syntax error":  {"subject.txt": custom["subject.txt"], "body.txt": {Data: []byte("{{.Link")}, "body.html": custom["body.html"]},
+		"unknown field": {"subject.txt": custom["subject.txt"], "body.txt": {Data: []byte("{{.Token}}")}, "body.html": custom["body.html"]},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := mailer.New(config(srv, func(c *mailer.Config) { c.Templates = fsys }))
+			assert.ErrorContains(t, err, "mailer:", "a bad template is a configuration error, not a dead delivery")
+		})
+	}
 }
