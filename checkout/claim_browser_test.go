@@ -2,10 +2,14 @@ package checkout
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
+	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
 	"regexp"
 	"testing"
 	"time"
@@ -64,6 +68,9 @@ func TestBrowserRefundClaim(t *testing.T) {
 	require.NoError(t, err)
 	link := regexp.MustCompile(regexp.QuoteMeta(site.URL) + `/i/refund/rc2_[A-Za-z0-9_-]{64}`).Find(body)
 	require.NotNil(t, link, "the e-mail has the claim link")
+	// What the customer sees in a mail client.
+	require.NoError(t, chromedp.Do(tab, chromedp.Navigate("data:text/html;base64,"+base64.StdEncoding.EncodeToString(htmlPart(t, msgs[0].Data)))))
+	shot(t, tab, "claim-email")
 
 	// The customer follows it.
 	require.NoError(t, chromedp.Do(tab, chromedp.Navigate(string(link)), chromedp.WaitVisible(chromedp.CSS("#claim-form"))))
@@ -133,4 +140,24 @@ func TestBrowserRefundClaim(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, awaiting.Payouts, 1)
 	require.Equal(t, testBTCAddress, awaiting.Payouts[0].Destination)
+}
+
+// htmlPart returns the decoded text/html part of a multipart/alternative
+// message.
+func htmlPart(t *testing.T, raw []byte) []byte {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	require.NoError(t, err)
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	require.NoError(t, err)
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		part, err := mr.NextPart() // decodes quoted-printable itself
+		require.NoError(t, err, "no text/html part")
+		if ct, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type")); ct == "text/html" {
+			b, err := io.ReadAll(part)
+			require.NoError(t, err)
+			return b
+		}
+	}
 }

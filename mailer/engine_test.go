@@ -95,7 +95,8 @@ func TestOutboxRetriesATemporaryRefusal(t *testing.T) {
 			assert.Equal(t, "0.001", info.Amount.String())
 			assert.Equal(t, "BTC", info.Currency)
 			assert.Equal(t, invoice.RefundOpen, info.Status)
-			assert.Contains(t, p.Text, info.Reason)
+			assert.Equal(t, invoice.ReasonPaidLess, info.Reason)
+			assert.Contains(t, p.Text, "Less than the amount asked was paid in time.")
 		})
 	}
 }

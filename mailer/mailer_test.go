@@ -42,7 +42,7 @@ func TestSendsTextAndHTMLWithTheLink(t *testing.T) {
 
 	assert.Contains(t, p.Text, wantLink)
 	assert.Contains(t, p.Text, "0.001 BTC")
-	assert.Contains(t, p.Text, "Reason: Timer expired. User paid less than requested.")
+	assert.Contains(t, p.Text, "Reason: Less than the amount asked was paid in time.", "the engine's reason in the customer's words")
 	assert.Contains(t, p.Text, "support@shop.example")
 	assert.Contains(t, p.HTML, `href="`+wantLink+`"`)
 	assert.Contains(t, p.HTML, `src="https://shop.example/logo.png"`)

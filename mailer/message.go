@@ -24,7 +24,8 @@ type Message struct {
 	SupportEmail    string // Branding.SupportEmail, or ""
 	Amount          string // the refund amount, exact (e.g. "0.001")
 	Currency        string // the currency the refund is paid in (e.g. "BTC")
-	Reason          string // why the customer is refunded
+	Reason          string // why the customer is refunded, in words for the customer (see reasonText)
+	EngineReason    string // the engine's reason as recorded (e.g. "Timer expired. User paid less than requested.")
 	ForeignID       string // the merchant's order ID for the invoice
 	Link            string // the claim page link, with the token: keep it out of logs
 }
@@ -71,8 +72,9 @@ func (m *Mailer) message(n *invoice.RefundNotice) Message {
 	return Message{
 		Merchant: b.Name, LogoURL: b.LogoURL, AccentColor: b.AccentColor, ButtonTextColor: b.ButtonTextColor,
 		SupportEmail: b.SupportEmail,
-		Amount:       n.Amount.String(), Currency: n.Currency, Reason: n.Reason, ForeignID: n.ForeignID,
-		Link: m.Link(n.Token),
+		Amount:       n.Amount.String(), Currency: n.Currency, Reason: reasonText(n.Reason), EngineReason: n.Reason,
+		ForeignID: n.ForeignID,
+		Link:      m.Link(n.Token),
 	}
 }
 
@@ -114,4 +116,26 @@ func oneLine(s string) string {
 		}
 	}
 	return string(bytes.TrimSpace(b))
+}
+
+// customerReasons words the engine's reasons for the customer, as the
+// claim page's English catalog does.
+var customerReasons = map[string]string{
+	invoice.ReasonNotPaid:             "The time ran out before a payment arrived.",
+	invoice.ReasonPaidLess:            "Less than the amount asked was paid in time.",
+	invoice.ReasonProcessingTooLong:   "The payment was not confirmed in time.",
+	invoice.ReasonFlagged:             "A payment was flagged by compliance checks.",
+	invoice.ReasonCancelled:           "The invoice was cancelled.",
+	invoice.RefundReasonOverpaid:      "You paid more than asked.",
+	invoice.RefundReasonLate:          "The payment arrived after the invoice was closed.",
+	invoice.RefundReasonWrongCurrency: "The payment was in another currency.",
+}
+
+// reasonText is the customer's wording of a reason; an unknown reason
+// (a merchant's own) is shown as it is.
+func reasonText(reason string) string {
+	if s, ok := customerReasons[reason]; ok {
+		return s
+	}
+	return reason
 }
