@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -328,4 +329,30 @@ func claimKeys(t *testing.T) []string {
 	}
 	require.NotEmpty(t, keys)
 	return keys
+}
+
+func TestClaimConcurrentRedeemsSucceedOnce(t *testing.T) {
+	s := newClaimSite(t, []func(*invoice.Config){invoicetest.DefaultIDs})
+	page := "/i/refund/" + s.token
+	const n = 16
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			addr := testBTCAddress
+			if i%2 == 1 {
+				addr = "bc1q" + strings.Repeat(string(rune('a'+i)), 38)
+			}
+			res, _ := s.do(t, "POST", page, form("step", "redeem", "address", addr))
+			codes <- res.StatusCode
+		})
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	assert.Equal(t, map[int]int{http.StatusSeeOther: 1, http.StatusConflict: n - 1}, count)
+	assert.Equal(t, invoice.RefundRedeemed, s.claim(t).Status)
 }
