@@ -15,10 +15,12 @@ package checkout
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -101,8 +103,10 @@ func startBrowser(path string) {
 }
 
 // browserTab opens a tab of the shared browser for one test, closed when
-// the test ends. Every action on it must finish within 45 seconds.
-func browserTab(t *testing.T, javascript bool) context.Context {
+// the test ends. Every action on it must finish within 45 seconds. Pages
+// answered with one of the expected HTTP statuses (a form refused with 422
+// or 409 on purpose) are not counted as failed requests.
+func browserTab(t *testing.T, javascript bool, expected ...int) context.Context {
 	t.Helper()
 	path := chromiumPath()
 	if path == "" {
@@ -125,7 +129,8 @@ func browserTab(t *testing.T, javascript bool) context.Context {
 		defer mu.Unlock()
 		switch e := ev.(type) {
 		case *cdplog.EventEntryAdded:
-			if e.Entry != nil && (e.Entry.Level == cdplog.EntryLevelError || e.Entry.Level == cdplog.EntryLevelWarning) {
+			if e.Entry != nil && (e.Entry.Level == cdplog.EntryLevelError || e.Entry.Level == cdplog.EntryLevelWarning) &&
+				!expectedStatus(e.Entry.Text, expected) {
 				problems = append(problems, string(e.Entry.Level)+": "+e.Entry.Text+" "+e.Entry.URL)
 			}
 		case *cdpruntime.EventExceptionThrown:
@@ -154,6 +159,17 @@ func browserTab(t *testing.T, javascript bool) context.Context {
 	ctx, cancel := context.WithTimeout(tab, 45*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// expectedStatus reports whether a console entry is Chromium's report of a
+// page answered with one of the expected statuses.
+func expectedStatus(text string, expected []int) bool {
+	for _, code := range expected {
+		if strings.Contains(text, fmt.Sprintf("the server responded with a status of %d ", code)) {
+			return true
+		}
+	}
+	return false
 }
 
 // shot saves a full-page screenshot as testdata/screenshots/<name>.png.

@@ -102,7 +102,8 @@
 //
 // Inside the mount point: GET /{token} (page), POST /{token}
 // (confirmation: 303 back to the page, 422 with the refused fields marked),
-// GET /{token}/status (JSON), GET /assets/{name}. Every unknown or
+// GET /{token}/status (JSON), GET /assets/{name}, and the refund-claim
+// page at GET and POST /refund/{token} (see ClaimPath). Every unknown or
 // malformed token gets the same 404 page and costs a token of the client's
 // rate-limit bucket; client errors get 4xx answers, never 5xx; a failing
 // store or rate source gets 503 with Retry-After.

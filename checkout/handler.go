@@ -30,6 +30,7 @@ type Handler struct {
 	confirm *limiter // confirmations per client
 	unknown *limiter // look-ups of unknown tokens per client
 	qr      *qrCache
+	claims  *limiter // refund-claim requests per client (claim.go)
 	next    http.Handler
 }
 
@@ -52,6 +53,9 @@ func New(cfg Config) (*Handler, error) {
 	if h.pages, err = parsePages("invoice.html", "error.html"); err != nil {
 		return nil, err
 	}
+	if err := h.initClaims(); err != nil {
+		return nil, err
+	}
 	h.assets, h.urls = loadAssets(cfg.Logo, cfg.LogoType)
 	h.next = secure(http.HandlerFunc(h.route))
 	return h, nil
@@ -70,8 +74,8 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case len(seg) == 2 && seg[0] == "assets":
 		h.serveAsset(w, r, seg[1])
-	// The refund-claim pages (claim*.go) take their own first segment
-	// here.
+	case len(seg) >= 2 && seg[0] == ClaimPath:
+		h.serveClaim(w, r, seg[1:]) // the refund-claim pages, claim*.go
 	case len(seg) == 1 && seg[0] != "":
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:

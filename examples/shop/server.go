@@ -16,6 +16,7 @@ import (
 
 	"github.com/cryptoinvoice/invoice"
 	"github.com/cryptoinvoice/invoice/checkout"
+	"github.com/cryptoinvoice/invoice/mailer"
 	"github.com/cryptoinvoice/invoice/memstore"
 	"github.com/cryptoinvoice/invoice/merchantapi"
 )
@@ -38,6 +39,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	out := &lockedWriter{w: stdout}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
+	mailbox, err := printEmails(out, base+"/i/"+checkout.ClaimPath)
+	if err != nil {
+		return err
+	}
 	engine, err := invoice.New(invoice.Config{
 		Store:           memstore.New(),
 		CheckoutBaseURL: base + "/i",
@@ -45,7 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 			"BTC/USD=65000", "BCH/USD=430", "LTC/USD=86", "ETH/USD=3250", "USDT/USD=1.08"),
 		Addresses:        demoAddresses,
 		Notifier:         printCallbacks(out),
-		CustomerNotifier: printEmails(out, base),
+		CustomerNotifier: mailbox,
 		// A fresh key per run: memstore forgets every claim on exit anyway.
 		RefundTokenKeys: [][]byte{invoice.NewRefundTokenKey()},
 		Logger:          logger,
@@ -138,20 +143,29 @@ func printCallbacks(w io.Writer) invoice.Notifier {
 }
 
 // printEmails is the development mailbox: refund-claim e-mails are
-// printed instead of sent.
-func printEmails(w io.Writer, base string) invoice.CustomerNotifier {
+// rendered by package mailer, as they would be sent, and printed instead.
+// The printed link carries the claim's token: this is a local demo whose
+// terminal stands in for the customer's inbox; a real host sends it with
+// mailer.New and never prints it.
+func printEmails(w io.Writer, claimBase string) (invoice.CustomerNotifier, error) {
+	m, err := mailer.New(mailer.Config{Host: "localhost", From: "Demo Shop <refunds@shop.example>",
+		ClaimBaseURL: claimBase, Branding: mailer.Branding{Name: "Demo Shop"}})
+	if err != nil {
+		return nil, err
+	}
 	return invoice.CustomerNotifierFunc(func(_ context.Context, n *invoice.RefundNotice) error {
+		msg, err := m.Render(n)
+		if err != nil {
+			return err
+		}
 		to := n.Email
 		if to == "" {
 			to = "(no e-mail address known)"
 		}
-		// TODO(claims): the refund-claim page (checkout/claim*.go) decides
-		// its path; keep this link in step with it.
-		fmt.Fprintf(w, "\n--- e-mail (development mailbox, not sent) ---\nTo: %s\nSubject: Your refund of %s %s from Demo Shop\n\n"+
-			"%s\nClaim your refund of %s %s here (the link works once):\n%s/i/claim/%s\n--- end of e-mail ---\n\n",
-			to, n.Amount, n.Currency, n.Reason, n.Amount, n.Currency, base, n.Token)
+		fmt.Fprintf(w, "\n--- e-mail (development mailbox, not sent) ---\nTo: %s\nSubject: %s\n\n%s\n--- end of e-mail ---\n\n",
+			to, msg.Subject, msg.Text)
 		return nil
-	})
+	}), nil
 }
 
 // lockedWriter serializes writes from the engine's delivery goroutines.
