@@ -96,9 +96,9 @@ var keyVersions = []keyVersion{
 type Account struct {
 	net      Network
 	scheme   Scheme
-	account  uint32                 // the account number, without the hardened bit
+	account  uint32                  // the account number, without the hardened bit
 	external *hdkeychain.ExtendedKey // the account's external chain, m/…/0
-	id       string                 // hex HASH160 of the account public key
+	id       string                  // hex HASH160 of the account public key
 }
 
 // ParseAccount parses an account-level extended public key (xpub, ypub,
