@@ -95,8 +95,6 @@ func (s *AddressSource) DepositAddress(ctx context.Context, _ *invoice.Invoice, 
 		} else if err != nil {
 			continue // an invalid child key (BIP-32: skip to the next index)
 		}
-		out := invoice.Address{Address: a}
-		setPath(&out, s.acct.Path(uint32(i)))
-		return out, nil
+		return invoice.Address{Address: a, Path: s.acct.Path(uint32(i))}, nil
 	}
 }
