@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -71,9 +72,15 @@ func btcdPath() string {
 	if b := os.Getenv("GOBIN"); b != "" {
 		dirs = append(dirs, b)
 	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		for _, p := range filepath.SplitList(string(trimNL(out))) {
-			dirs = append(dirs, filepath.Join(p, "bin"))
+	if out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output(); err == nil {
+		lines := strings.Split(string(trimNL(out)), "\n")
+		if len(lines) == 2 {
+			if lines[0] != "" {
+				dirs = append(dirs, lines[0])
+			}
+			for _, p := range filepath.SplitList(lines[1]) {
+				dirs = append(dirs, filepath.Join(p, "bin"))
+			}
 		}
 	}
 	for _, d := range dirs {
