@@ -28,24 +28,24 @@ func ValidateAddress(s string, net Network) error {
 		return fmt.Errorf("%w: empty, too long or not printable ASCII", ErrAddress)
 	}
 	a, err := address.DecodeAddress(s, params)
-	if err != nil {
-		for _, other := range []Network{Mainnet, Testnet, Regtest, Simnet} {
-			if other == net {
-				continue
-			}
-			if o, oerr := address.DecodeAddress(s, other.Params()); oerr == nil && o.IsForNet(other.Params()) && payable(o) {
-				return fmt.Errorf("%w: a %s address, not %s", ErrNetwork, other, net)
-			}
-		}
-		return fmt.Errorf("%w: %v", ErrAddress, err)
-	}
-	if !payable(a) {
+	if err == nil && !payable(a) {
 		return fmt.Errorf("%w: not a payment address", ErrAddress)
 	}
-	if !a.IsForNet(params) {
+	if err == nil && a.IsForNet(params) {
+		return nil
+	}
+	for _, other := range []Network{Mainnet, Testnet, Regtest, Simnet} {
+		if other == net {
+			continue
+		}
+		if o, oerr := address.DecodeAddress(s, other.Params()); oerr == nil && o.IsForNet(other.Params()) && payable(o) {
+			return fmt.Errorf("%w: a %s address, not %s", ErrNetwork, other, net)
+		}
+	}
+	if err == nil {
 		return fmt.Errorf("%w: not a %s address", ErrNetwork, net)
 	}
-	return nil
+	return fmt.Errorf("%w: %v", ErrAddress, err)
 }
 
 // payable reports whether a is a standard payment destination.
