@@ -151,6 +151,11 @@ func (w *Watcher) rewind(ctx context.Context, s *watchState, tipHeight int64) er
 			if len(s.cp.Recent) <= 1 {
 				w.logger.Error("bitcoin watcher: reorganisation deeper than ReorgDepth; continuing on the new chain",
 					"height", s.cp.Height)
+				for _, f := range s.txs {
+					if f.Height >= s.cp.Height {
+						f.Height, f.Block, f.missing = 0, "", 0
+					}
+				}
 				s.cp.Hash = hash.String()
 				s.cp.Recent = []string{s.cp.Hash}
 				s.dirty = true
@@ -362,13 +367,20 @@ func (w *Watcher) report(ctx context.Context, s *watchState) error {
 				if s.reported[key] == val {
 					continue
 				}
-				_, err := w.cfg.Engine.ReportTransaction(ctx, p.ForeignID, invoice.TransactionReport{
+				r := invoice.TransactionReport{
 					TxID:          f.TxID,
 					Currency:      w.cfg.Currency,
 					Amount:        p.Amount,
 					Confirmations: confs,
 					Status:        status,
-				})
+				}
+				_, err := w.cfg.Engine.ReportTransaction(ctx, p.ForeignID, r)
+				if errors.Is(err, invoice.ErrNotFound) {
+					// The invoice's foreign_id changed since: find it again.
+					if inv, lerr := w.cfg.Engine.GetByAddress(ctx, p.Address); lerr == nil && inv.ForeignID != p.ForeignID {
+						_, err = w.cfg.Engine.ReportTransaction(ctx, inv.ForeignID, r)
+					}
+				}
 				var verr *invoice.ValidationError
 				switch {
 				case err == nil:
