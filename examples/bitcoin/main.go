@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -63,7 +64,7 @@ func main() {
 	flag.StringVar(&f.rate, "rate", "60000", "static BTC/EUR rate for the demo (use a real RateSource in production)")
 	flag.StringVar(&f.demo, "demo", "", "create a demo invoice of this many EUR and print its address")
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, f); err != nil && !errors.Is(err, context.Canceled) {
 		log.Print(err)
