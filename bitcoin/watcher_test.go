@@ -147,12 +147,12 @@ func (s *shop) wait(foreignID string, within time.Duration, what string, ok func
 
 func (s *shop) waitStatus(foreignID string, want invoice.Status) *invoice.Invoice {
 	s.t.Helper()
-	return s.wait(foreignID, 5*time.Second, want.String(), func(inv *invoice.Invoice) bool { return inv.Status == want })
+	return s.wait(foreignID, 15*time.Second, want.String(), func(inv *invoice.Invoice) bool { return inv.Status == want })
 }
 
 func (s *shop) waitTx(foreignID string, txid chainhash.Hash, want invoice.TxStatus, confs int64) *invoice.Invoice {
 	s.t.Helper()
-	return s.wait(foreignID, 5*time.Second, "having "+txid.String()+" "+want.String(), func(inv *invoice.Invoice) bool {
+	return s.wait(foreignID, 15*time.Second, "having "+txid.String()+" "+want.String(), func(inv *invoice.Invoice) bool {
 		tx := inv.Transaction(txid.String())
 		return tx != nil && tx.Status == want && tx.Confirmations >= confs
 	})
