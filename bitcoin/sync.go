@@ -149,17 +149,7 @@ func (w *Watcher) rewind(ctx context.Context, s *watchState, tipHeight int64) er
 				return nil
 			}
 			if len(s.cp.Recent) <= 1 {
-				w.logger.Error("bitcoin watcher: reorganisation deeper than ReorgDepth; continuing on the new chain",
-					"height", s.cp.Height)
-				for _, f := range s.txs {
-					if f.Height >= s.cp.Height {
-						f.Height, f.Block, f.missing = 0, "", 0
-					}
-				}
-				s.cp.Hash = hash.String()
-				s.cp.Recent = []string{s.cp.Hash}
-				s.dirty = true
-				return nil
+				return w.deepFork(ctx, s)
 			}
 		}
 		// Disconnect the block at s.cp.Height.
@@ -177,6 +167,33 @@ func (w *Watcher) rewind(ctx context.Context, s *watchState, tipHeight int64) er
 		}
 		s.dirty = true
 	}
+}
+
+// deepFork handles a reorganisation whose fork point lies below the
+// remembered block hashes: the scan restarts ReorgDepth blocks further
+// back, or below the lowest block holding a followed transaction if that
+// is lower, and every followed transaction is unconfirmed until found
+// again on the new chain.
+func (w *Watcher) deepFork(ctx context.Context, s *watchState) error {
+	from := s.cp.Height - int64(w.cfg.ReorgDepth)
+	for _, f := range s.txs {
+		if f.Height > 0 {
+			from = min(from, f.Height-1)
+		}
+	}
+	from = max(from, 0)
+	hash, err := w.cfg.Node.BlockHash(ctx, from)
+	if err != nil {
+		return err
+	}
+	w.logger.Error("bitcoin watcher: reorganisation deeper than ReorgDepth; rescanning",
+		"height", s.cp.Height, "from", from)
+	for _, f := range s.txs {
+		f.Height, f.Block, f.missing = 0, "", 0
+	}
+	s.cp.Height, s.cp.Hash, s.cp.Recent = from, hash.String(), []string{hash.String()}
+	s.dirty = true
+	return nil
 }
 
 // connect processes the main-chain block at height, which must follow
