@@ -32,20 +32,21 @@ type Checkpoint struct {
 // PendingTx is a transaction paying one or more invoices that is not yet
 // final.
 type PendingTx struct {
-	TxID string `json:"txid"`
+	TxID string `json:"txid"` // the transaction's id, as block explorers show it
 	// Height and Block locate it on the main chain; 0 and "" while it is
 	// unconfirmed.
-	Height   int64     `json:"height,omitempty"`
-	Block    string    `json:"block,omitempty"`
+	Height int64  `json:"height,omitempty"`
+	Block  string `json:"block,omitempty"`
+	// Payments are what it pays to each invoice, one per deposit address.
 	Payments []Payment `json:"payments"`
 }
 
 // Payment is what one transaction pays to one invoice's deposit address
 // (the sum of its outputs to that address).
 type Payment struct {
-	ForeignID string          `json:"foreign_id"`
-	Address   string          `json:"address"`
-	Amount    decimal.Decimal `json:"amount"`
+	ForeignID string          `json:"foreign_id"` // the invoice's foreign_id
+	Address   string          `json:"address"`    // its deposit address
+	Amount    decimal.Decimal `json:"amount"`     // in BTC, 8 fraction digits
 }
 
 // CheckpointStore keeps the watcher's checkpoint. Load returns nil and no
