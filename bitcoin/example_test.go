@@ -41,5 +41,5 @@ func ExampleDestinationValidator() {
 	fmt.Println(check("tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx"))
 	// Output:
 	// true
-	// bitcoin: wrong or unknown network: a testnet address, not mainnet
+	// wrong Bitcoin network: this is a testnet address; a mainnet address is needed
 }

@@ -25,11 +25,11 @@ func ValidateAddress(s string, net Network) error {
 		return fmt.Errorf("%w: %s", ErrNetwork, net)
 	}
 	if s == "" || len(s) > maxAddressLen || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }) {
-		return fmt.Errorf("%w: empty, too long or not printable ASCII", ErrAddress)
+		return ErrAddress
 	}
 	a, err := address.DecodeAddress(s, params)
 	if err == nil && !payable(a) {
-		return fmt.Errorf("%w: not a payment address", ErrAddress)
+		return fmt.Errorf("%w: it cannot receive a payment", ErrAddress)
 	}
 	if err == nil && a.IsForNet(params) {
 		return nil
@@ -39,13 +39,13 @@ func ValidateAddress(s string, net Network) error {
 			continue
 		}
 		if o, oerr := address.DecodeAddress(s, other.Params()); oerr == nil && o.IsForNet(other.Params()) && payable(o) {
-			return fmt.Errorf("%w: a %s address, not %s", ErrNetwork, other, net)
+			return fmt.Errorf("%w: this is a %s address; a %s address is needed", ErrNetwork, other, net)
 		}
 	}
 	if err == nil {
-		return fmt.Errorf("%w: not a %s address", ErrNetwork, net)
+		return fmt.Errorf("%w: a %s address is needed", ErrNetwork, net)
 	}
-	return fmt.Errorf("%w: %v", ErrAddress, err)
+	return fmt.Errorf("%w (check it for a typo)", ErrAddress)
 }
 
 // payable reports whether a is a standard payment destination.
