@@ -13,6 +13,8 @@ import (
 
 // Node is what the watcher reads from a full node. RPCNode implements it
 // over btcd's JSON-RPC (Bitcoin Core answers the same calls).
+// Implementations must be safe for concurrent use: the watcher fetches
+// several mempool transactions at once.
 type Node interface {
 	// BestBlock returns the hash and height of the node's chain tip.
 	BestBlock(ctx context.Context) (chainhash.Hash, int64, error)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
@@ -239,29 +240,30 @@ func (w *Watcher) mempool(ctx context.Context, s *watchState) error {
 		return err
 	}
 	in := make(map[chainhash.Hash]struct{}, len(ids))
-	cache := make(map[string]*invoice.Invoice)
+	var fresh []chainhash.Hash
 	for _, id := range ids {
 		in[id] = struct{}{}
-		if _, ok := s.txs[id]; ok {
-			continue
+		_, followed := s.txs[id]
+		_, ignored := s.ignored[id]
+		_, finished := s.finished[id]
+		if !followed && !ignored && !finished {
+			fresh = append(fresh, id)
 		}
-		if _, ok := s.ignored[id]; ok {
-			continue
-		}
-		if _, ok := s.finished[id]; ok {
-			continue
-		}
-		tx, err := w.cfg.Node.MempoolTx(ctx, id)
-		if errors.Is(err, ErrTxNotFound) {
+	}
+	txs, err := w.fetch(ctx, fresh)
+	if err != nil {
+		return err
+	}
+	cache := make(map[string]*invoice.Invoice)
+	for i, tx := range txs {
+		if tx == nil {
 			continue // mined or dropped since the list was made
-		} else if err != nil {
-			return err
 		}
 		if err := w.scan(ctx, s, tx, 0, "", cache); err != nil {
 			return err
 		}
-		if _, ok := s.txs[id]; !ok {
-			s.ignored[id] = struct{}{}
+		if _, ok := s.txs[fresh[i]]; !ok {
+			s.ignored[fresh[i]] = struct{}{}
 		}
 	}
 	for id := range s.ignored {
@@ -294,6 +296,40 @@ func (w *Watcher) mempool(ctx context.Context, s *watchState) error {
 		}
 	}
 	return nil
+}
+
+// fetchConcurrency bounds the mempool transactions fetched at once.
+const fetchConcurrency = 8
+
+// fetch gets the mempool transactions ids, several at a time (a node's
+// first poll on mainnet fetches the whole mempool); a transaction gone
+// meanwhile is nil.
+func (w *Watcher) fetch(ctx context.Context, ids []chainhash.Hash) ([]*wire.MsgTx, error) {
+	txs := make([]*wire.MsgTx, len(ids))
+	errs := make([]error, len(ids))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(fetchConcurrency, len(ids)) {
+		wg.Go(func() {
+			for i := range next {
+				txs[i], errs[i] = w.cfg.Node.MempoolTx(ctx, ids[i])
+				if errors.Is(errs[i], ErrTxNotFound) {
+					txs[i], errs[i] = nil, nil
+				}
+			}
+		})
+	}
+	for i := range ids {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err // the first; the others are likely the same
+		}
+	}
+	return txs, nil
 }
 
 // scan follows tx if it pays any invoice's deposit address; a followed
