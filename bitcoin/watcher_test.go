@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -388,4 +389,47 @@ func (l testLog) Write(p []byte) (int, error) {
 	l.t.Helper()
 	l.t.Log(string(trimNL(p)))
 	return len(p), nil
+}
+
+// Two engine instances on one store, each running a watcher on the same
+// node: the payment is recorded once and each status is called back once.
+func TestWatcherTwoInstancesReportOnce(t *testing.T) {
+	n := needNode(t)
+	s := newShop(t, n, &MemoryCheckpoints{})
+	second, err := invoice.New(s.h.Config) // same store, notifiers and address source
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2, err := NewWatcher(WatcherConfig{Engine: second, Node: n.node, Checkpoints: &MemoryCheckpoints{},
+		Network: Regtest, Confirmations: testConfirmations, PollInterval: 70 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w2.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w2.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	inv := s.create("twice-1", invoice.ModeFillOrKill)
+	txid := n.spend(t, n.coin(t), 10_000, out{inv.Deposit.Address, 100_000})
+	s.waitStatus("twice-1", invoice.StatusProcessing)
+	n.mine(t, 1)
+	s.waitTx("twice-1", txid, invoice.TxNotConfirmed, 1)
+	n.mine(t, 1)
+	inv = s.waitStatus("twice-1", invoice.StatusConfirmed)
+	time.Sleep(300 * time.Millisecond) // both watchers have polled again
+	if len(s.get("twice-1").Transactions) != 1 {
+		t.Fatalf("transactions %+v", inv.Transactions)
+	}
+	if _, err := s.h.Engine.DeliverDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := s.h.Merchant.Statuses("twice-1")
+	want := []invoice.Status{invoice.StatusProcessing, invoice.StatusConfirmed}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("callbacks %v, want %v", got, want)
+	}
 }
