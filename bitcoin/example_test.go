@@ -41,5 +41,5 @@ func ExampleDestinationValidator() {
 	fmt.Println(check("tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx"))
 	// Output:
 	// true
-	// wrong Bitcoin network: this is a testnet address; a mainnet address is needed
+	// it is a testnet address; a mainnet address is needed
 }

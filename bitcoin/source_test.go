@@ -47,6 +47,7 @@ func TestAddressSourceSharedStoreNeverRepeats(t *testing.T) {
 		t.Fatal(err)
 	}
 	var engines []*invoice.Engine
+	key := invoice.NewRefundTokenKey()
 	for range 2 {
 		e, err := invoice.New(invoice.Config{
 			Store:            store,
@@ -54,6 +55,7 @@ func TestAddressSourceSharedStoreNeverRepeats(t *testing.T) {
 			Addresses:        NewAddressSource(acct, store, SourceOptions{}),
 			Notifier:         invoice.NotifierFunc(func(context.Context, *invoice.Delivery) error { return nil }),
 			CustomerNotifier: invoice.CustomerNotifierFunc(func(context.Context, *invoice.RefundNotice) error { return nil }),
+			RefundTokenKeys:  [][]byte{key},
 		})
 		if err != nil {
 			t.Fatal(err)

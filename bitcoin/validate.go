@@ -18,18 +18,19 @@ const maxAddressLen = 90
 // pay-to-anchor outputs and future witness versions (which no wallet can
 // spend yet) are refused. Testnet addresses also validate on regtest when
 // base58 (the two networks share version bytes). The error matches
-// ErrAddress, or ErrNetwork for a valid address of another network.
+// ErrAddress, or ErrNetwork for a valid address of another network; its
+// text is worded for customers (the engine shows it to them).
 func ValidateAddress(s string, net Network) error {
 	params := net.Params()
 	if params == nil {
 		return fmt.Errorf("%w: %s", ErrNetwork, net)
 	}
 	if s == "" || len(s) > maxAddressLen || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }) {
-		return ErrAddress
+		return addressError{ErrAddress, "it is empty, too long or contains characters no address has"}
 	}
 	a, err := address.DecodeAddress(s, params)
 	if err == nil && !payable(a) {
-		return fmt.Errorf("%w: it cannot receive a payment", ErrAddress)
+		return addressError{ErrAddress, "it cannot receive payments"}
 	}
 	if err == nil && a.IsForNet(params) {
 		return nil
@@ -39,13 +40,13 @@ func ValidateAddress(s string, net Network) error {
 			continue
 		}
 		if o, oerr := address.DecodeAddress(s, other.Params()); oerr == nil && o.IsForNet(other.Params()) && payable(o) {
-			return fmt.Errorf("%w: this is a %s address; a %s address is needed", ErrNetwork, other, net)
+			return addressError{ErrNetwork, fmt.Sprintf("it is a %s address; a %s address is needed", other, net)}
 		}
 	}
 	if err == nil {
-		return fmt.Errorf("%w: a %s address is needed", ErrNetwork, net)
+		return addressError{ErrNetwork, fmt.Sprintf("it is not a %s address", net)}
 	}
-	return fmt.Errorf("%w (check it for a typo)", ErrAddress)
+	return addressError{ErrAddress, "its format or checksum is wrong (check it for a typo)"}
 }
 
 // payable reports whether a is a standard payment destination.
@@ -64,3 +65,14 @@ func payable(a address.Address) bool {
 func DestinationValidator(net Network) func(address string) error {
 	return func(s string) error { return ValidateAddress(s, net) }
 }
+
+// addressError says in words for customers why an address was refused
+// (the engine shows it after "The address is not a valid BTC address: ");
+// it matches ErrAddress or ErrNetwork.
+type addressError struct {
+	kind error
+	msg  string
+}
+
+func (e addressError) Error() string { return e.msg }
+func (e addressError) Unwrap() error { return e.kind }

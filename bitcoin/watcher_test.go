@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,6 +68,7 @@ func newShop(t *testing.T, n *testNode, cps CheckpointStore) *shop {
 		c.Addresses = s.src
 		c.Clock = invoice.SystemClock{} // real time and UUIDv7 IDs
 		c.NewID = nil
+		c.DestinationValidators = map[string]invoice.DestinationValidator{"BTC": DestinationValidator(Regtest)}
 	})
 	s.start()
 	t.Cleanup(func() { s.stop() })
@@ -337,6 +339,13 @@ func TestWatcherUnderAndOverpaymentRefunds(t *testing.T) {
 	refund := otherAddress(t)
 	for id, amount := range map[string]string{"under-1": "0.0004", "over-1": "0.0005"} {
 		tok := s.token(id, amount)
+		// A mainnet address is refused for a regtest refund, and the claim
+		// stays redeemable.
+		_, err := s.h.Engine.RedeemRefundClaim(ctx, tok, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4")
+		var verr *invoice.ValidationError
+		if !errors.As(err, &verr) || !strings.Contains(err.Error(), "it is a mainnet address; a regtest address is needed") {
+			t.Fatalf("%s: mainnet refund address: %v", id, err)
+		}
 		rc, err := s.h.Engine.RedeemRefundClaim(ctx, tok, refund)
 		if err != nil {
 			t.Fatalf("%s: redeem: %v", id, err)

@@ -16,6 +16,7 @@ type statements struct {
 	nextSequence        string
 	listInvoices        string
 	listInvoicesStatus  string
+	listInvoicesCreated [2]string // by status filter; $3, $4 the creation range
 	updateInvoice       string
 	updateInvoiceOutbox string
 	claimDueInvoices    string
@@ -26,6 +27,8 @@ type statements struct {
 	getDelivery        string
 	listDeliveries     [4]string // by (invoice filter, state filter)
 	redeliverDelivery  string
+
+	listAwaitingPayout string
 }
 
 // invoiceColumns is the select list scanned by scanInvoice.
@@ -49,7 +52,7 @@ const versionedUpdate = `UPDATE {schema}.invoices SET
 
 // deliveryColumns is the select list scanned by scanDelivery.
 const deliveryColumns = `id, invoice_id, channel, seq, callback, notice, state, created_at,
-	next_attempt_at, attempts, lease_id, lease_until`
+	next_attempt_at, attempts, lease_id, lease_until, payout`
 
 func prefixed(prefix, cols string) string {
 	parts := strings.Split(cols, ",")
@@ -93,6 +96,10 @@ RETURNING number`),
 	RETURNING next - 1`),
 		listInvoices:       r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE id > $1 ORDER BY id LIMIT $2`),
 		listInvoicesStatus: r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE status = $3 AND id > $1 ORDER BY id LIMIT $2`),
+		listInvoicesCreated: [2]string{
+			r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE id > $1 AND created_at >= $3 AND created_at < $4 ORDER BY id LIMIT $2`),
+			r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE status = $5 AND id > $1 AND created_at >= $3 AND created_at < $4 ORDER BY id LIMIT $2`),
+		},
 
 		// $1..$30 as createInvoice, then $31 the expected version. One
 		// statement, so one implicit transaction: the invoice row and the
@@ -109,12 +116,12 @@ SELECT (SELECT version FROM upd), EXISTS (SELECT 1 FROM {schema}.invoices WHERE 
 {versionedUpdate}
 	RETURNING id, version),
 ins AS (
-	INSERT INTO {schema}.deliveries (id, invoice_id, channel, seq, callback, notice, state, created_at,
+	INSERT INTO {schema}.deliveries (id, invoice_id, channel, seq, callback, notice, payout, state, created_at,
 		next_attempt_at, attempts, lease_id, lease_until, ready_at)
-	SELECT o.id, upd.id, o.channel, o.seq, o.callback, o.notice, o.state, o.created_at,
+	SELECT o.id, upd.id, o.channel, o.seq, o.callback, o.notice, o.payout, o.state, o.created_at,
 		o.next_attempt_at, o.attempts, o.lease_id, o.lease_until, GREATEST(o.next_attempt_at, o.lease_until)
 	FROM upd CROSS JOIN jsonb_to_recordset($32::text::jsonb) AS o(id uuid, channel text, seq bigint,
-		callback jsonb, notice jsonb, state text, created_at timestamptz, next_attempt_at timestamptz,
+		callback jsonb, notice jsonb, payout jsonb, state text, created_at timestamptz, next_attempt_at timestamptz,
 		attempts jsonb, lease_id uuid, lease_until timestamptz)
 	RETURNING 1)
 SELECT (SELECT version FROM upd), EXISTS (SELECT 1 FROM {schema}.invoices WHERE id = $1)`),
@@ -183,6 +190,11 @@ SELECT EXISTS (SELECT 1 FROM u), EXISTS (SELECT 1 FROM {schema}.deliveries WHERE
 	WHERE id = $1 AND state <> 'pending'
 	RETURNING 1)
 SELECT EXISTS (SELECT 1 FROM {schema}.deliveries WHERE id = $1)`),
+
+		// $1 after, $2 limit. The predicate is the one of the partial index
+		// invoices_awaiting_payout_idx, word for word.
+		listAwaitingPayout: r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices
+WHERE refund_claims @> '[{"status": "redeemed"}]' AND id > $1 ORDER BY id LIMIT $2`),
 	}
 	// $1 after, $2 limit, then the filters in use (invoice, state), so
 	// each variant gets its own plan and index.

@@ -9,7 +9,7 @@
 // Electrum, Bitcoin Core), imported with a gap limit above the number of
 // invoices that may stay unpaid in a row (see the bitcoin package docs).
 //
-//	export BTC_RPCPASS=... BTC_XPUB=zpub6r...
+//	export BTC_RPCPASS=... BTC_XPUB=zpub6r... REFUND_TOKEN_KEY=$(openssl rand -base64 32)
 //	go run . -rpc 127.0.0.1:8334 -rpcuser shop -rpccert ~/.btcd/rpc.cert \
 //	    -database postgres://user@127.0.0.1:5432/shop -demo 25
 //
@@ -22,6 +22,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -107,6 +108,18 @@ func run(ctx context.Context, f flags) error {
 	}
 	addresses := bitcoin.NewAddressSource(acct, store, bitcoin.SourceOptions{})
 
+	// Refund links are derived from this key: every instance on the
+	// database must load the same one, from a secret store, never from the
+	// database (REFUND_TOKEN_KEY, base64, at least 32 bytes).
+	refundKey, err := base64.StdEncoding.DecodeString(os.Getenv("REFUND_TOKEN_KEY"))
+	if err != nil {
+		return fmt.Errorf("REFUND_TOKEN_KEY: %w", err)
+	}
+	if len(refundKey) == 0 {
+		refundKey = invoice.NewRefundTokenKey()
+		logger.Warn("REFUND_TOKEN_KEY is not set: using a key made now (refund links of this run die with it)")
+	}
+
 	engine, err := invoice.New(invoice.Config{
 		Store:     store,
 		Rates:     invoice.MustStaticRates("BTC/EUR=" + f.rate),
@@ -122,7 +135,9 @@ func run(ctx context.Context, f flags) error {
 			fmt.Printf("refund claim for %s: %s %s (%s)\n", n.ForeignID, n.Amount, n.Currency, n.Reason)
 			return nil
 		}),
-		Logger: logger,
+		RefundTokenKeys:       [][]byte{refundKey},
+		DestinationValidators: map[string]invoice.DestinationValidator{"BTC": bitcoin.DestinationValidator(net)},
+		Logger:                logger,
 	})
 	if err != nil {
 		return err
