@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -202,6 +203,9 @@ func (c *Config) validate() error {
 		if cur.Code == "" || seen[cur.Code] {
 			return bad("currency code %q is empty or repeated", cur.Code)
 		}
+		if !ValidText(cur.Code) || strings.ContainsFunc(cur.Code, isSpace) || len(cur.Code) > 32 {
+			return bad("currency code %q must be at most 32 bytes of printable text without spaces", cur.Code)
+		}
 		if cur.Precision < 0 || cur.Precision > 30 {
 			return bad("currency %s precision %d out of [0, 30]", cur.Code, cur.Precision)
 		}
@@ -225,6 +229,9 @@ func (c *Config) validate() error {
 	} {
 		if v.IsNegative() || v.GreaterThanOrEqual(hundred) {
 			return bad("%s %s out of [0, 100)", name, v)
+		}
+		if v.Exponent() < -8 && !v.Equal(v.Truncate(8)) {
+			return bad("%s %s has more than 8 decimal places", name, v)
 		}
 	}
 	if slices.ContainsFunc(c.RetrySchedule, func(d time.Duration) bool { return d <= 0 }) {

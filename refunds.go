@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"unicode"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -161,10 +160,8 @@ func parseClaimToken(token string) (invoiceID, claimID uuid.UUID, ok bool) {
 // already redeemed tokens, so tokens cannot be probed).
 func (e *Engine) RedeemRefundClaim(ctx context.Context, token, destination string) (*RefundClaim, error) {
 	destination = strings.TrimSpace(destination)
-	if destination == "" || len(destination) > 255 || strings.ContainsFunc(destination, unicode.IsSpace) {
-		v := &ValidationError{}
-		v.add("address", "The address format is invalid.")
-		return nil, v
+	if err := checkDestination(destination); err != nil {
+		return nil, err
 	}
 	invoiceID, claimID, ok := parseClaimToken(token)
 	if !ok {

@@ -143,6 +143,9 @@ func (s *Store) CreateInvoice(ctx context.Context, inv *invoice.Invoice) error {
 	if inv == nil {
 		return errors.New("memstore: create invoice: nil invoice")
 	}
+	if err := inv.CheckStorable(); err != nil {
+		return fmt.Errorf("memstore: create invoice: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.byForeign[inv.ForeignID]; ok {
@@ -237,6 +240,16 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 	}
 	if inv == nil {
 		return errors.New("memstore: update invoice: nil invoice")
+	}
+	if err := inv.CheckStorable(); err != nil {
+		return fmt.Errorf("memstore: update invoice: %w", err)
+	}
+	for _, d := range outbox {
+		if d != nil {
+			if err := d.CheckStorable(); err != nil {
+				return fmt.Errorf("memstore: update invoice: %w", err)
+			}
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

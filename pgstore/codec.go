@@ -435,6 +435,9 @@ type jAttempt struct {
 }
 
 func encodeAttempt(a invoice.Attempt) ([]byte, error) {
+	if err := a.CheckStorable(); err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
 	b, err := json.Marshal(jAttempt{At: utc(a.At), DurationNS: int64(a.Duration), StatusCode: a.StatusCode, Error: a.Error})
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: encode attempt: %w", err)

@@ -17,6 +17,12 @@ import (
 // invoiceArgs returns the arguments $1..$28 of createInvoice and
 // updateInvoice for inv.
 func invoiceArgs(inv *invoice.Invoice) ([]any, error) {
+	// PostgreSQL refuses NUL and invalid UTF-8 in text and jsonb (and JSON
+	// encoding would replace invalid bytes): such an invoice is refused
+	// before the database sees it, as every store refuses it.
+	if err := inv.CheckStorable(); err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
 	typ, err := columnEnum("type", inv.Type)
 	if err != nil {
 		return nil, err
@@ -161,6 +167,11 @@ func (s *Store) GetInvoiceByForeignID(ctx context.Context, foreignID string) (*i
 }
 
 func (s *Store) getOne(ctx context.Context, what, query string, key any) (*invoice.Invoice, error) {
+	if k, ok := key.(string); ok && !invoice.ValidStoredKey(k) {
+		// No row can hold it, and PostgreSQL would answer with an encoding
+		// error: not found, as in every store.
+		return nil, fmt.Errorf("pgstore: %s %q: %w", what, k, invoice.ErrNotFound)
+	}
 	return queryOne(ctx, s, what, query, key, scanInvoice)
 }
 
