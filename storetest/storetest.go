@@ -82,6 +82,7 @@ func groups() []group {
 		{"ListInvoices", listCases()},
 		{"ClaimDueInvoices", sweepCases()},
 		{"Outbox", outboxCases()},
+		{"HostileInput", hostileCases()},
 		{"CancelledContext", []testCase{{"EveryMethod", testCancelledContext}}},
 	}
 }
