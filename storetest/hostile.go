@@ -90,13 +90,15 @@ func testCreateRefusesUnstorableText(f *fixture) {
 func testCreateRefusesDecimalsOutOfBounds(f *fixture) {
 	huge := decimal.RequireFromString(strings.Repeat("9", invoice.MaxStoredDigits+1))
 	cases := map[string]func(*invoice.Invoice){
-		"10,050 fraction digits":  func(inv *invoice.Invoice) { inv.Amount = decimal.New(1, -10050) },
-		"scale past the bound":    func(inv *invoice.Invoice) { inv.SenderAmount = decimal.New(1, -invoice.MaxStoredScale-1) },
-		"too many digits":         func(inv *invoice.Invoice) { inv.Rate = huge },
-		"positive exponent":       func(inv *invoice.Invoice) { inv.Amount = decimal.New(15, 2) },
-		"transaction amount":      textAndAmount(decimal.New(1, -10050)),
-		"huge positive exponent":  func(inv *invoice.Invoice) { inv.Amount = decimal.New(1, 100000) },
-		"quote with a bad amount": func(inv *invoice.Invoice) { inv.Quotes = []invoice.Quote{{Currency: "BTC", Rate: dec("1"), Amount: huge}} },
+		"10,050 fraction digits": func(inv *invoice.Invoice) { inv.Amount = decimal.New(1, -10050) },
+		"scale past the bound":   func(inv *invoice.Invoice) { inv.SenderAmount = decimal.New(1, -invoice.MaxStoredScale-1) },
+		"too many digits":        func(inv *invoice.Invoice) { inv.Rate = huge },
+		"positive exponent":      func(inv *invoice.Invoice) { inv.Amount = decimal.New(15, 2) },
+		"transaction amount":     textAndAmount(decimal.New(1, -10050)),
+		"huge positive exponent": func(inv *invoice.Invoice) { inv.Amount = decimal.New(1, 100000) },
+		"quote with a bad amount": func(inv *invoice.Invoice) {
+			inv.Quotes = []invoice.Quote{{Currency: "BTC", Rate: dec("1"), Amount: huge}}
+		},
 	}
 	for name, mod := range cases {
 		inv := f.newInvoice(mod)
