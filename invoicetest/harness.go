@@ -20,7 +20,7 @@ type Harness struct {
 }
 
 // New builds a Harness: memstore, a Clock at Epoch, the Rates above,
-// deterministic addresses and sequential IDs. Options may change the
+// deterministic addresses, sequential IDs and retries without jitter. Options may change the
 // configuration before the engine is built (for example the payment
 // window, the currency table, or Store to run on another store). It fails
 // the test if the configuration is invalid.
@@ -50,6 +50,9 @@ func NewHarness(opts ...func(*invoice.Config)) (*Harness, error) {
 		CustomerNotifier: h.Customers,
 		Clock:            h.Clock,
 		NewID:            SequentialIDs(),
+		// Retries follow the schedule exactly: tests advance the clock by
+		// it. An option may set the engine's default (10) back.
+		RetryJitterPercent: -1,
 	}
 	for _, opt := range opts {
 		opt(&cfg)

@@ -151,12 +151,12 @@ func TestCallbackWireFormat(t *testing.T) {
 		"foreign_id": "order-12",
 		"end_user_reference": "user-7",
 		"type": "invoice",
-		"crypto_address": {"id": 12, "currency": "BTC", "address": "BTC-order-12", "tag": ""},
+		"crypto_address": {"id": 12, "currency": "BTC", "address": "BTC-order-12", "tag": null},
 		"currency_sent": {"currency": "BTC", "amount": "0.00166667", "remaining_amount": "0.00000000"},
 		"currency_received": {"currency": "EUR", "amount": "100.00000000"},
 		"transactions": [{
 			"id": 12000001, "currency": "BTC", "transaction_type": "blockchain", "type": "deposit",
-			"address": "BTC-order-12", "tag": "", "amount": "0.00166667", "txid": "tx-1",
+			"address": "BTC-order-12", "tag": null, "amount": "0.00166667", "txid": "tx-1",
 			"confirmations": "0", "status": "not_confirmed"
 		}],
 		"fees": [],

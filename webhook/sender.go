@@ -3,7 +3,6 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -56,6 +55,13 @@ type SenderConfig struct {
 	MaxResponseBytes int64
 	// UserAgent defaults to DefaultUserAgent.
 	UserAgent string
+	// BodyForm is the byte form of the bodies (see invoice.BodyForm).
+	// The default, invoice.BodyPHP, is accepted by receivers that verify
+	// the raw body and by those that, like CoinsPaid's own PHP shop
+	// plugins, verify over json_encode(json_decode(body, true)). Choose
+	// invoice.BodyJSONStringify for receivers that verify over
+	// JSON.stringify(JSON.parse(body)); no form satisfies both.
+	BodyForm invoice.BodyForm
 
 	// BlockPrivateNetworks refuses to connect to loopback, private
 	// (RFC 1918, fc00::/7), link-local, unspecified, multicast, CGNAT
@@ -99,7 +105,8 @@ type Sender struct {
 	maxResp    int64
 	userAgent  string
 	now        func() time.Time
-	logSafeURL string
+	logSafeURL string // no userinfo, no query values: safe for errors and logs
+	form       invoice.BodyForm
 }
 
 var _ invoice.Notifier = (*Sender)(nil)
@@ -133,6 +140,8 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 		return nil, bad("BlockPrivateNetworks needs the Sender's own transport; do not set Client or Transport")
 	case cfg.Client != nil && cfg.Transport != nil:
 		return nil, bad("set Client or Transport, not both")
+	case cfg.BodyForm > invoice.BodyJSONStringify:
+		return nil, bad("unknown BodyForm %d", cfg.BodyForm)
 	}
 	secrets := cfg.SigningSecrets
 	if len(secrets) == 0 {
@@ -149,7 +158,8 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 		maxResp:    cfg.MaxResponseBytes,
 		userAgent:  cfg.UserAgent,
 		now:        cfg.Now,
-		logSafeURL: u.Redacted(),
+		logSafeURL: invoice.RedactURL(u.String()),
+		form:       cfg.BodyForm,
 	}
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
@@ -207,7 +217,7 @@ func (s *Sender) Notify(ctx context.Context, d *invoice.Delivery) error {
 	if d == nil || d.Callback == nil {
 		return errors.New("webhook: delivery has no callback")
 	}
-	body, err := json.Marshal(d.Callback)
+	body, err := d.Callback.Body(s.form)
 	if err != nil {
 		return fmt.Errorf("webhook: encode callback: %w", err)
 	}
@@ -282,7 +292,7 @@ func (e *StatusError) Error() string {
 		msg += " " + t
 	}
 	if e.Location != "" {
-		msg += " (redirect to " + e.Location + " not followed)"
+		msg += " (redirect to " + invoice.RedactURL(e.Location) + " not followed)"
 	}
 	if len(e.Body) > 0 {
 		msg += ": " + strconv.Quote(string(e.Body))

@@ -6,7 +6,6 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -141,6 +140,9 @@ type SignOptions struct {
 	ID string
 	// Timestamp is the webhook-timestamp. Default: time.Now().
 	Timestamp time.Time
+	// BodyForm is the byte form of the body SignForTest encodes (see
+	// SenderConfig.BodyForm). Default invoice.BodyPHP.
+	BodyForm invoice.BodyForm
 }
 
 // Sign returns the headers a Sender would send with body: Content-Type,
@@ -179,7 +181,7 @@ func SignForTest(cb *invoice.Callback, opts SignOptions) (body []byte, headers h
 	if cb == nil {
 		return nil, nil, errors.New("webhook: SignForTest: nil callback")
 	}
-	body, err = json.Marshal(cb)
+	body, err = cb.Body(opts.BodyForm)
 	if err != nil {
 		return nil, nil, fmt.Errorf("webhook: encode callback: %w", err)
 	}
