@@ -83,6 +83,12 @@ type Config struct {
 	Notifier         Notifier         // required: merchant callbacks
 	CustomerNotifier CustomerNotifier // required: refund-claim notices to customers
 
+	// CheckoutBaseURL is where the host serves the customer's checkout
+	// page (package checkout), e.g. "https://pay.example.com/i": an
+	// invoice's link is CheckoutBaseURL + "/" + its CheckoutToken (see
+	// Engine.CheckoutURL). Default "": no links. Must be an absolute http(s)
+	// URL without query or fragment.
+	CheckoutBaseURL string
 	// Clock defaults to SystemClock.
 	Clock Clock
 	// Currencies defaults to DefaultCurrencies().
@@ -234,6 +240,9 @@ func (c *Config) validate() error {
 		if !seen[code] {
 			return bad("accepted currency %s is not in the currency table", code)
 		}
+	}
+	if c.CheckoutBaseURL != "" && !validBaseURL(c.CheckoutBaseURL) {
+		return bad("CheckoutBaseURL %q is not an absolute http(s) URL without query or fragment", c.CheckoutBaseURL)
 	}
 	if c.PaymentWindow < 0 || c.ProcessingWindow < 0 {
 		return bad("windows must be positive")

@@ -74,6 +74,7 @@ func (e *Engine) CreateIn(ctx context.Context, store Store, req CreateRequest) (
 	inv := &Invoice{
 		ID:               id,
 		ForeignID:        req.ForeignID,
+		CheckoutToken:    newCheckoutToken(),
 		EndUserReference: req.EndUserReference,
 		Type:             typ,
 		Mode:             req.Mode,

@@ -21,6 +21,11 @@ type Invoice struct {
 	Mode             PaymentMode `json:"payment_mode"`
 	Title            string      `json:"title"`
 	Description      string      `json:"description,omitempty"`
+	// CheckoutToken is the invoice's public token: random (130 bits), set
+	// by Create, never changed. It names the invoice in the customer's
+	// checkout link (Engine.CheckoutURL) instead of its Number or ID; see
+	// Engine.GetByCheckoutToken.
+	CheckoutToken string `json:"checkout_token"`
 
 	Amount   decimal.Decimal `json:"amount"`   // what the merchant wants
 	Currency string          `json:"currency"` // invoice currency, e.g. "EUR"

@@ -34,6 +34,22 @@ type Store interface {
 	// or ErrNotFound.
 	GetInvoiceByForeignID(ctx context.Context, foreignID string) (*Invoice, error)
 
+	// GetInvoiceByCheckoutToken returns the invoice whose CheckoutToken is
+	// token, or ErrNotFound. Stores keep CheckoutToken unique.
+	GetInvoiceByCheckoutToken(ctx context.Context, token string) (*Invoice, error)
+
+	// GetInvoiceByAddress returns the newest invoice (highest Number) whose
+	// Deposit.Address is exactly address, or ErrNotFound; "" finds nothing.
+	// Chain watchers find the invoice a payment is for with it.
+	GetInvoiceByAddress(ctx context.Context, address string) (*Invoice, error)
+
+	// NextSequence returns the next value of the counter called name: 0 on
+	// the first call, then 1, 2, …; never the same value twice for one
+	// name, whichever engine asks (a durable store: across restarts too).
+	// Address sources take HD derivation indexes from it. A value handed
+	// out and then not used is simply skipped.
+	NextSequence(ctx context.Context, name string) (int64, error)
+
 	// ListInvoices returns up to q.Limit invoices in ascending ID order,
 	// starting after q.After (uuid.Nil: from the start), filtered by status
 	// when q.Status is non-zero.

@@ -183,6 +183,10 @@ func (s *TxStatus) UnmarshalText(b []byte) error {
 type Address struct {
 	Address string `json:"address"`
 	Tag     string `json:"tag,omitempty"`
+	// Path says where a derived address came from, e.g. "m/84'/0'/0'/0/7"
+	// for an address of an HD wallet (BIP-32); "" when the source does not
+	// say. Stores keep it; callbacks never carry it.
+	Path string `json:"path,omitempty"`
 }
 
 // Quote is the fixed price of an invoice in one payment currency.

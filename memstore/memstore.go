@@ -65,9 +65,12 @@ type Store struct {
 	lastNumber int64
 	invoices   idIndex[*record] // every invoice by ID (see idIndex)
 	byForeign  map[string]*record
-	due        dueHeap // invoices by deadline, and stale entries
-	claimed    dueHeap // invoices under a sweep claim, by its end, and stale entries
-	dueLive    int     // live entries in due and held
+	byToken    map[string]*record // by CheckoutToken (invoices that have one)
+	byAddress  map[string]*record // by Deposit.Address: the newest invoice with it
+	sequences  map[string]int64   // NextSequence: the next value of each counter
+	due        dueHeap            // invoices by deadline, and stale entries
+	claimed    dueHeap            // invoices under a sweep claim, by its end, and stale entries
+	dueLive    int                // live entries in due and held
 	// swept remembers the records ClaimDueInvoices handed out, so that the
 	// sweep's update of each finds its record without searching the large
 	// ID index (cache misses in a store of millions). Records are never
@@ -91,6 +94,9 @@ var _ invoice.Store = (*Store)(nil)
 func New() *Store {
 	return &Store{
 		byForeign: make(map[string]*record),
+		byToken:   make(map[string]*record),
+		byAddress: make(map[string]*record),
+		sequences: make(map[string]int64),
 		leased:    make(map[uuid.UUID]*invoice.Delivery),
 	}
 }
@@ -154,6 +160,9 @@ func (s *Store) CreateInvoice(ctx context.Context, inv *invoice.Invoice) error {
 	if _, taken := s.invoices.get(inv.ID); taken {
 		return fmt.Errorf("memstore: create invoice %q: id %s is already stored", inv.ForeignID, inv.ID)
 	}
+	if _, taken := s.byToken[inv.CheckoutToken]; taken && inv.CheckoutToken != "" {
+		return fmt.Errorf("memstore: create invoice %q: checkout token is already stored", inv.ForeignID)
+	}
 	s.lastNumber++
 	r := &record{}
 	inv.CopyInto(&r.inv)
@@ -162,6 +171,10 @@ func (s *Store) CreateInvoice(ctx context.Context, inv *invoice.Invoice) error {
 	stored.Version = 1
 	s.invoices.add(stored.ID, r)
 	s.byForeign[stored.ForeignID] = r
+	if stored.CheckoutToken != "" {
+		s.byToken[stored.CheckoutToken] = r
+	}
+	s.indexAddress(r, "")
 	s.resetSweep(r)
 	inv.Number = stored.Number
 	inv.Version = stored.Version
@@ -269,6 +282,12 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 			return fmt.Errorf("memstore: update invoice %s: foreign_id %q: %w", inv.ID, inv.ForeignID, invoice.ErrDuplicate)
 		}
 	}
+	retoken := inv.CheckoutToken != r.inv.CheckoutToken
+	if retoken && inv.CheckoutToken != "" {
+		if _, taken := s.byToken[inv.CheckoutToken]; taken {
+			return fmt.Errorf("memstore: update invoice %s: checkout token is already stored", inv.ID)
+		}
+	}
 	if err := s.checkOutbox(inv.ID, outbox); err != nil {
 		return err
 	}
@@ -277,7 +296,17 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 		delete(s.byForeign, r.inv.ForeignID)
 		s.byForeign[inv.ForeignID] = r
 	}
+	if retoken {
+		delete(s.byToken, r.inv.CheckoutToken)
+		if inv.CheckoutToken != "" {
+			s.byToken[inv.CheckoutToken] = r
+		}
+	}
+	oldAddress := r.inv.Deposit.Address
 	copyReusing(&r.inv, inv)
+	if r.inv.Deposit.Address != oldAddress {
+		s.indexAddress(r, oldAddress)
+	}
 	r.inv.Version = inv.Version + 1
 	stored := &r.inv
 	r.leaseUntil = time.Time{}
@@ -287,6 +316,59 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 	}
 	inv.Version = stored.Version
 	return nil
+}
+
+// indexAddress points byAddress at r for its deposit address when no newer
+// invoice has that address, after r's address changed from old.
+func (s *Store) indexAddress(r *record, old string) {
+	if old != "" && s.byAddress[old] == r {
+		delete(s.byAddress, old) // an older invoice with old is no longer found: addresses are set once
+	}
+	addr := r.inv.Deposit.Address
+	if addr == "" {
+		return
+	}
+	if cur, ok := s.byAddress[addr]; !ok || cur.inv.Number < r.inv.Number {
+		s.byAddress[addr] = r
+	}
+}
+
+// GetInvoiceByCheckoutToken returns a copy of the invoice whose
+// CheckoutToken is token, or an error matching invoice.ErrNotFound.
+func (s *Store) GetInvoiceByCheckoutToken(ctx context.Context, token string) (*invoice.Invoice, error) {
+	return s.getBy(ctx, s.byToken, token, "checkout token")
+}
+
+// GetInvoiceByAddress returns a copy of the newest invoice whose deposit
+// address is address, or an error matching invoice.ErrNotFound.
+func (s *Store) GetInvoiceByAddress(ctx context.Context, address string) (*invoice.Invoice, error) {
+	return s.getBy(ctx, s.byAddress, address, "deposit address")
+}
+
+func (s *Store) getBy(ctx context.Context, index map[string]*record, key, what string) (*invoice.Invoice, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := index[key]
+	if !ok || key == "" {
+		return nil, fmt.Errorf("memstore: no invoice with this %s: %w", what, invoice.ErrNotFound)
+	}
+	return r.inv.Clone(), nil
+}
+
+// NextSequence returns the next value of the counter called name, from 0.
+// Counters live as long as the Store.
+func (s *Store) NextSequence(ctx context.Context, name string) (int64, error) {
+	if err := ctxErr(ctx); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.sequences[name]
+	s.sequences[name] = v + 1
+	return v, nil
 }
 
 // maxSwept bounds Store.swept: claimed invoices that are never updated

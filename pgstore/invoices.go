@@ -14,7 +14,7 @@ import (
 	invoice "github.com/cryptoinvoice/invoice"
 )
 
-// invoiceArgs returns the arguments $1..$28 of createInvoice and
+// invoiceArgs returns the arguments $1..$30 of createInvoice and
 // updateInvoice for inv.
 func invoiceArgs(inv *invoice.Invoice) ([]any, error) {
 	// PostgreSQL refuses NUL and invalid UTF-8 in text and jsonb (and JSON
@@ -59,6 +59,7 @@ func invoiceArgs(inv *invoice.Invoice) ([]any, error) {
 		tsArg(inv.FixedAt), tsArg(inv.ExpiresAt), inv.Deposit.Address, inv.Deposit.Tag, inv.Email,
 		inv.URLSuccess, inv.URLFailed, status, inv.Error, jsonArg(txs), jsonArg(claims),
 		tsArg(inv.Deadline), tsArg(inv.CreatedAt), tsArg(inv.UpdatedAt), sweepAt,
+		inv.CheckoutToken, inv.Deposit.Path,
 	}, nil
 }
 
@@ -89,7 +90,8 @@ func scanInvoiceThen(row pgx.Row, extra ...any) (*invoice.Invoice, error) {
 	err := row.Scan(append([]any{&inv.ID, &inv.Number, &inv.ForeignID, &inv.EndUserReference, &typ, &mode, &inv.Title,
 		&inv.Description, &amount, &inv.Currency, &inv.SenderCurrency, &senderAmount, &rate, &quotes,
 		&fixedAt, &expiresAt, &inv.Deposit.Address, &inv.Deposit.Tag, &inv.Email, &inv.URLSuccess,
-		&inv.URLFailed, &status, &inv.Error, &txs, &claims, &deadline, &created, &upd, &inv.Version}, extra...)...)
+		&inv.URLFailed, &status, &inv.Error, &txs, &claims, &deadline, &created, &upd, &inv.Version,
+		&inv.CheckoutToken, &inv.Deposit.Path}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +166,36 @@ func (s *Store) GetInvoice(ctx context.Context, id uuid.UUID) (*invoice.Invoice,
 // an error matching invoice.ErrNotFound.
 func (s *Store) GetInvoiceByForeignID(ctx context.Context, foreignID string) (*invoice.Invoice, error) {
 	return s.getOne(ctx, "get invoice by foreign_id", s.sql.getInvoiceByForeign, foreignID)
+}
+
+// GetInvoiceByCheckoutToken returns the invoice whose CheckoutToken is
+// token, or an error matching invoice.ErrNotFound (a unique partial index
+// finds it).
+func (s *Store) GetInvoiceByCheckoutToken(ctx context.Context, token string) (*invoice.Invoice, error) {
+	return s.getOne(ctx, "get invoice by checkout token", s.sql.getInvoiceByToken, token)
+}
+
+// GetInvoiceByAddress returns the newest invoice (highest number) whose
+// deposit address is address, or an error matching invoice.ErrNotFound
+// (from a partial index on the address and number).
+func (s *Store) GetInvoiceByAddress(ctx context.Context, address string) (*invoice.Invoice, error) {
+	return s.getOne(ctx, "get invoice by deposit address", s.sql.getInvoiceByAddress, address)
+}
+
+// NextSequence returns the next value of the counter called name, from 0:
+// one upsert, so concurrent callers (any engine, any process) never get the
+// same value, and the counter survives restarts. Inside a WithTx view the
+// value is taken back if the host's transaction rolls back (and may then
+// be handed out again).
+func (s *Store) NextSequence(ctx context.Context, name string) (int64, error) {
+	var v int64
+	err := s.run(ctx, "next sequence", func(ctx context.Context) error {
+		return s.db.QueryRow(ctx, s.sql.nextSequence, name).Scan(&v)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return v, nil
 }
 
 func (s *Store) getOne(ctx context.Context, what, query string, key any) (*invoice.Invoice, error) {

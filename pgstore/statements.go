@@ -11,6 +11,9 @@ type statements struct {
 	createInvoice       string
 	getInvoice          string
 	getInvoiceByForeign string
+	getInvoiceByToken   string
+	getInvoiceByAddress string
+	nextSequence        string
 	listInvoices        string
 	listInvoicesStatus  string
 	updateInvoice       string
@@ -29,10 +32,11 @@ type statements struct {
 const invoiceColumns = `id, number, foreign_id, end_user_reference, type, payment_mode, title, description,
 	amount::text, currency, sender_currency, sender_amount::text, rate::text, quotes,
 	fixed_at, expires_at, deposit_address, deposit_tag, email, url_success, url_failed,
-	status, error, transactions, refund_claims, deadline, created_at, updated_at, version`
+	status, error, transactions, refund_claims, deadline, created_at, updated_at, version,
+	checkout_token, deposit_path`
 
-// versionedUpdate writes every column of an invoice ($1..$28 as
-// createInvoice) if its version is still $29: the core of updateInvoice and
+// versionedUpdate writes every column of an invoice ($1..$30 as
+// createInvoice) if its version is still $31: the core of updateInvoice and
 // updateInvoiceOutbox.
 const versionedUpdate = `UPDATE {schema}.invoices SET
 		foreign_id = $2, end_user_reference = $3, type = $4, payment_mode = $5, title = $6, description = $7,
@@ -40,8 +44,8 @@ const versionedUpdate = `UPDATE {schema}.invoices SET
 		rate = $12::text::numeric, quotes = $13::text::jsonb, fixed_at = $14, expires_at = $15, deposit_address = $16,
 		deposit_tag = $17, email = $18, url_success = $19, url_failed = $20, status = $21, error = $22,
 		transactions = $23::text::jsonb, refund_claims = $24::text::jsonb, deadline = $25, created_at = $26,
-		updated_at = $27, sweep_at = $28, version = version + 1
-	WHERE id = $1 AND version = $29`
+		updated_at = $27, sweep_at = $28, checkout_token = $29, deposit_path = $30, version = version + 1
+	WHERE id = $1 AND version = $31`
 
 // deliveryColumns is the select list scanned by scanDelivery.
 const deliveryColumns = `id, invoice_id, channel, seq, callback, notice, state, created_at,
@@ -63,25 +67,34 @@ func buildStatements(schema string) *statements {
 		"{iColumns}", prefixed("i", invoiceColumns),
 		"{deliveryColumns}", deliveryColumns, "{dColumns}", prefixed("d", deliveryColumns))
 	st := &statements{
-		// $1..$28 in the order of invoiceArgs; a taken foreign_id inserts
+		// $1..$30 in the order of invoiceArgs; a taken foreign_id inserts
 		// nothing and returns no row (so a host transaction is not aborted).
 		createInvoice: r.Replace(`INSERT INTO {schema}.invoices (
 	id, foreign_id, end_user_reference, type, payment_mode, title, description,
 	amount, currency, sender_currency, sender_amount, rate, quotes,
 	fixed_at, expires_at, deposit_address, deposit_tag, email, url_success, url_failed,
-	status, error, transactions, refund_claims, deadline, created_at, updated_at, sweep_at, version)
+	status, error, transactions, refund_claims, deadline, created_at, updated_at, sweep_at,
+	checkout_token, deposit_path, version)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::numeric, $9, $10, $11::text::numeric, $12::text::numeric,
 	$13::text::jsonb, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23::text::jsonb, $24::text::jsonb, $25, $26,
-	$27, $28, 1)
+	$27, $28, $29, $30, 1)
 ON CONFLICT (foreign_id) DO NOTHING
 RETURNING number`),
 
 		getInvoice:          r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE id = $1`),
 		getInvoiceByForeign: r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE foreign_id = $1`),
-		listInvoices:        r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE id > $1 ORDER BY id LIMIT $2`),
-		listInvoicesStatus:  r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE status = $3 AND id > $1 ORDER BY id LIMIT $2`),
+		getInvoiceByToken: r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices
+	WHERE checkout_token = $1 AND checkout_token <> ''`),
+		getInvoiceByAddress: r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices
+	WHERE deposit_address = $1 AND deposit_address <> '' ORDER BY number DESC LIMIT 1`),
+		// $1 name: the value before the increment.
+		nextSequence: r.Replace(`INSERT INTO {schema}.sequences AS s (name, next) VALUES ($1, 1)
+	ON CONFLICT (name) DO UPDATE SET next = s.next + 1
+	RETURNING next - 1`),
+		listInvoices:       r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE id > $1 ORDER BY id LIMIT $2`),
+		listInvoicesStatus: r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE status = $3 AND id > $1 ORDER BY id LIMIT $2`),
 
-		// $1..$28 as createInvoice, then $29 the expected version. One
+		// $1..$30 as createInvoice, then $31 the expected version. One
 		// statement, so one implicit transaction: the invoice row and the
 		// outbox rows commit together or not at all. The EXISTS sees the
 		// statement's snapshot and tells a conflict from a missing row.
@@ -90,7 +103,7 @@ RETURNING number`),
 	RETURNING version)
 SELECT (SELECT version FROM upd), EXISTS (SELECT 1 FROM {schema}.invoices WHERE id = $1)`),
 
-		// As updateInvoice, plus the outbox rows as one JSON array ($30),
+		// As updateInvoice, plus the outbox rows as one JSON array ($32),
 		// inserted only when the update happened.
 		updateInvoiceOutbox: r.Replace(`WITH upd AS (
 {versionedUpdate}
@@ -100,7 +113,7 @@ ins AS (
 		next_attempt_at, attempts, lease_id, lease_until, ready_at)
 	SELECT o.id, upd.id, o.channel, o.seq, o.callback, o.notice, o.state, o.created_at,
 		o.next_attempt_at, o.attempts, o.lease_id, o.lease_until, GREATEST(o.next_attempt_at, o.lease_until)
-	FROM upd CROSS JOIN jsonb_to_recordset($30::text::jsonb) AS o(id uuid, channel text, seq bigint,
+	FROM upd CROSS JOIN jsonb_to_recordset($32::text::jsonb) AS o(id uuid, channel text, seq bigint,
 		callback jsonb, notice jsonb, state text, created_at timestamptz, next_attempt_at timestamptz,
 		attempts jsonb, lease_id uuid, lease_until timestamptz)
 	RETURNING 1)

@@ -77,13 +77,15 @@ func (f *fixture) newInvoice(mods ...func(*invoice.Invoice)) *invoice.Invoice {
 	inv := &invoice.Invoice{
 		ID:        id,
 		ForeignID: fmt.Sprintf("order-%d", f.invoices),
-		Type:      invoice.TypeNoTimer,
-		Title:     "Order",
-		Amount:    dec("100.00"),
-		Currency:  "EUR",
-		Status:    invoice.StatusCreated,
-		CreatedAt: base,
-		UpdatedAt: base,
+		// A checkout token of the engine's shape, unique per fixture.
+		CheckoutToken: fmt.Sprintf("CT%024d", f.invoices),
+		Type:          invoice.TypeNoTimer,
+		Title:         "Order",
+		Amount:        dec("100.00"),
+		Currency:      "EUR",
+		Status:        invoice.StatusCreated,
+		CreatedAt:     base,
+		UpdatedAt:     base,
 	}
 	for _, m := range mods {
 		m(inv)
@@ -147,7 +149,8 @@ func (f *fixture) fullInvoice() *invoice.Invoice {
 	}
 	inv.FixedAt = base.Add(time.Microsecond)
 	inv.ExpiresAt = base.Add(15*time.Minute + 999999*time.Microsecond)
-	inv.Deposit = invoice.Address{Address: "0x52908400098527886E0F7030069857D2E4169EE7", Tag: "memo-7"}
+	inv.Deposit = invoice.Address{Address: "0x52908400098527886E0F7030069857D2E4169EE7", Tag: "memo-7",
+		Path: "m/44'/60'/0'/0/7"}
 	inv.Email = "buyer@example.com"
 	inv.URLSuccess = "https://shop.example/ok?order=42&x=%20"
 	inv.URLFailed = "https://shop.example/failed"

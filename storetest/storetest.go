@@ -80,6 +80,8 @@ func groups() []group {
 		{"RoundTrip", roundTripCases()},
 		{"UpdateInvoice", updateCases()},
 		{"ListInvoices", listCases()},
+		{"Lookups", lookupCases()},
+		{"NextSequence", sequenceCases()},
 		{"ClaimDueInvoices", sweepCases()},
 		{"Outbox", outboxCases()},
 		{"HostileInput", hostileCases()},
