@@ -209,6 +209,8 @@ func (inv *Invoice) CheckStorable() error {
 	}
 	c.str("deposit.address", inv.Deposit.Address)
 	c.str("deposit.tag", inv.Deposit.Tag)
+	c.str("deposit.path", inv.Deposit.Path)
+	c.str("checkout_token", inv.CheckoutToken)
 	c.str("email_user", inv.Email)
 	c.str("url_success", inv.URLSuccess)
 	c.str("url_failed", inv.URLFailed)

@@ -364,6 +364,9 @@ func (s *Store) NextSequence(ctx context.Context, name string) (int64, error) {
 	if err := ctxErr(ctx); err != nil {
 		return 0, err
 	}
+	if !invoice.ValidStoredKey(name) {
+		return 0, fmt.Errorf("memstore: sequence name %q is not valid UTF-8 without NUL: %w", name, invoice.ErrValidation)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v := s.sequences[name]

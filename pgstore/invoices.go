@@ -188,6 +188,9 @@ func (s *Store) GetInvoiceByAddress(ctx context.Context, address string) (*invoi
 // value is taken back if the host's transaction rolls back (and may then
 // be handed out again).
 func (s *Store) NextSequence(ctx context.Context, name string) (int64, error) {
+	if !invoice.ValidStoredKey(name) {
+		return 0, fmt.Errorf("pgstore: sequence name %q is not valid UTF-8 without NUL: %w", name, invoice.ErrValidation)
+	}
 	var v int64
 	err := s.run(ctx, "next sequence", func(ctx context.Context) error {
 		return s.db.QueryRow(ctx, s.sql.nextSequence, name).Scan(&v)

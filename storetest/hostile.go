@@ -47,6 +47,8 @@ var textFields = map[string]func(inv *invoice.Invoice, s string){
 	"url_success":        func(inv *invoice.Invoice, s string) { inv.URLSuccess = s },
 	"deposit.address":    func(inv *invoice.Invoice, s string) { inv.Deposit.Address = s },
 	"deposit.tag":        func(inv *invoice.Invoice, s string) { inv.Deposit.Tag = s },
+	"deposit.path":       func(inv *invoice.Invoice, s string) { inv.Deposit.Path = s },
+	"checkout_token":     func(inv *invoice.Invoice, s string) { inv.CheckoutToken = s },
 	"error":              func(inv *invoice.Invoice, s string) { inv.Error = s },
 	"transactions.txid": func(inv *invoice.Invoice, s string) {
 		inv.Transactions = []invoice.Transaction{{Number: 1, TxID: s, Currency: "BTC", Amount: dec("0.1"),
@@ -155,7 +157,13 @@ func testLookupByUnstorableKey(f *fixture) {
 	f.create()
 	for kind, s := range unstorable {
 		_, err := f.s.GetInvoiceByForeignID(ctx(), s)
-		assert.True(f.t, errors.Is(err, invoice.ErrNotFound), "%s: want ErrNotFound, got %v", kind, err)
+		assert.True(f.t, errors.Is(err, invoice.ErrNotFound), "by foreign_id, %s: want ErrNotFound, got %v", kind, err)
+		_, err = f.s.GetInvoiceByCheckoutToken(ctx(), s)
+		assert.True(f.t, errors.Is(err, invoice.ErrNotFound), "by checkout token, %s: want ErrNotFound, got %v", kind, err)
+		_, err = f.s.GetInvoiceByAddress(ctx(), s)
+		assert.True(f.t, errors.Is(err, invoice.ErrNotFound), "by address, %s: want ErrNotFound, got %v", kind, err)
+		_, err = f.s.NextSequence(ctx(), s)
+		assert.True(f.t, errors.Is(err, invoice.ErrValidation), "sequence named with %s: want ErrValidation, got %v", kind, err)
 	}
 }
 
