@@ -227,3 +227,23 @@ func indexOf(v string) int {
 	}
 	return -1
 }
+
+// TestGoldenCallbacksAreFixedPointsOfPHP runs every pinned callback body
+// (the root package's testdata/callbacks) through real PHP:
+// json_encode(json_decode(body, true)) gives back the same bytes, so a
+// plugin that signs its re-encoding computes the signature of the body.
+func TestGoldenCallbacksAreFixedPointsOfPHP(t *testing.T) {
+	php := requireTool(t, "php", "apt-get install php-cli")
+	files, err := filepath.Glob("../testdata/callbacks/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	args := append([]string{"-n", "-r", `foreach (array_slice($argv, 1) as $f) { $b = file_get_contents($f);
+		echo (json_encode(json_decode($b, true)) === $b ? "same " : "DIFF "), basename($f), "\n"; }`, "--"}, files...)
+	out, err := exec.Command(php, args...).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	require.Len(t, lines, len(files))
+	for _, l := range lines {
+		assert.True(t, strings.HasPrefix(l, "same "), l)
+	}
+}
