@@ -340,10 +340,12 @@ func TestSchemaValidatorRejects(t *testing.T) {
 		"amount as number": func(b string) string {
 			return strings.Replace(b, `"amount":"100.00000000"`, `"amount":100`, 1)
 		},
-		"unknown field":  func(b string) string { return strings.Replace(b, `{"id"`, `{"extra":1,"id"`, 1) },
-		"bad status":     func(b string) string { return strings.Replace(b, `"status":"confirmed"}`, `"status":"paid"}`, 1) },
-		"missing error":  func(b string) string { return strings.Replace(b, `"error":"",`, ``, 1) },
-		"numeric confs":  func(b string) string { return regexp.MustCompile(`"confirmations":"\d+"`).ReplaceAllString(b, `"confirmations":3`) },
+		"unknown field": func(b string) string { return strings.Replace(b, `{"id"`, `{"extra":1,"id"`, 1) },
+		"bad status":    func(b string) string { return strings.Replace(b, `"status":"confirmed"}`, `"status":"paid"}`, 1) },
+		"missing error": func(b string) string { return strings.Replace(b, `"error":"",`, ``, 1) },
+		"numeric confs": func(b string) string {
+			return regexp.MustCompile(`"confirmations":"\d+"`).ReplaceAllString(b, `"confirmations":3`)
+		},
 		"7 digit amount": func(b string) string { return strings.Replace(b, `"100.00000000"`, `"100.0000000"`, 1) },
 	} {
 		bad := mutate(string(good))
