@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	invoice "github.com/cryptoinvoice/invoice"
 )
@@ -85,7 +86,7 @@ func scanInvoiceThen(row pgx.Row, extra ...any) (*invoice.Invoice, error) {
 		typ, mode, status                          string
 		amount, senderAmount, rate                 string
 		quotes, txs, claims                        []byte
-		fixedAt, expiresAt, deadline, created, upd *time.Time
+		fixedAt, expiresAt, deadline, created, upd pgtype.Timestamptz
 	)
 	err := row.Scan(append([]any{&inv.ID, &inv.Number, &inv.ForeignID, &inv.EndUserReference, &typ, &mode, &inv.Title,
 		&inv.Description, &amount, &inv.Currency, &inv.SenderCurrency, &senderAmount, &rate, &quotes,
@@ -96,34 +97,39 @@ func scanInvoiceThen(row pgx.Row, extra ...any) (*invoice.Invoice, error) {
 		return nil, err
 	}
 	if err := inv.Type.UnmarshalText([]byte(typ)); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
 	if inv.Mode, err = invoice.ParsePaymentMode(mode); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
 	if inv.Status, err = invoice.ParseStatus(status); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
 	if inv.Amount, err = parseDecimal(amount); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
 	if inv.SenderAmount, err = parseDecimal(senderAmount); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
 	if inv.Rate, err = parseDecimal(rate); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
 	if inv.Quotes, err = decodeList(quotes, fromJQuote); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
 	if inv.Transactions, err = decodeList(txs, fromJTransaction); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
 	if inv.RefundClaims, err = decodeList(claims, fromJRefundClaim); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
-	inv.FixedAt, inv.ExpiresAt, inv.Deadline = fromTS(fixedAt), fromTS(expiresAt), fromTS(deadline)
-	inv.CreatedAt, inv.UpdatedAt = fromTS(created), fromTS(upd)
+	var tsErr error
+	inv.FixedAt, inv.ExpiresAt = fromTS("fixed_at", fixedAt, &tsErr), fromTS("expires_at", expiresAt, &tsErr)
+	inv.Deadline = fromTS("deadline", deadline, &tsErr)
+	inv.CreatedAt, inv.UpdatedAt = fromTS("created_at", created, &tsErr), fromTS("updated_at", upd, &tsErr)
+	if tsErr != nil {
+		return nil, undecodable("invoice", inv.ID, tsErr)
+	}
 	return &inv, nil
 }
 
@@ -247,23 +253,48 @@ func (s *Store) ListInvoices(ctx context.Context, q invoice.ListQuery) ([]*invoi
 		}
 		query, args = s.sql.listInvoicesStatus, append(args, status)
 	}
-	var out []*invoice.Invoice
+	var (
+		out     []*invoice.Invoice
+		skipped []*RowError
+	)
 	err := s.run(ctx, "list invoices", func(ctx context.Context) error {
-		out = out[:0]
-		rows, err := s.db.Query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			inv, err := scanInvoice(rows)
+		out, skipped = out[:0], skipped[:0]
+		// An undecodable row is skipped; the page is filled with the rows
+		// after it, so paging stays exact.
+		for after := q.After; len(out) < q.Limit; {
+			args[0], args[1] = after, q.Limit-len(out)
+			rows, err := s.db.Query(ctx, query, args...)
 			if err != nil {
 				return err
 			}
-			out = append(out, inv)
+			n, bad := 0, 0
+			for rows.Next() {
+				n++
+				inv, err := scanInvoice(rows)
+				if re, ok := rowError(err); ok {
+					skipped = append(skipped, re)
+					after, bad = re.ID, bad+1
+					continue
+				} else if err != nil {
+					rows.Close()
+					return err
+				}
+				out = append(out, inv)
+				after = inv.ID
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if bad == 0 || n < args[1].(int) {
+				return nil
+			}
 		}
-		return rows.Err()
+		return nil
 	})
+	for _, re := range skipped {
+		s.skipped(ctx, re)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -334,26 +365,48 @@ func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.
 	if limit <= 0 {
 		return nil, nil
 	}
-	var claimed []dueInvoice
-	err := s.run(ctx, "claim due invoices", func(ctx context.Context) error {
-		claimed = claimed[:0]
-		rows, err := s.db.Query(ctx, s.sql.claimDueInvoices, now.UTC(), now.Add(lease).UTC(), limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var d dueInvoice
-			if d.inv, err = scanInvoiceThen(rows, &d.at); err != nil {
+	// Undecodable rows are set aside and the claim repeated for as many
+	// as they took, so a batch is full whenever enough healthy rows are due.
+	var all []dueInvoice
+	for want := limit; want > 0; {
+		var (
+			claimed []dueInvoice
+			bad     []*RowError
+		)
+		err := s.run(ctx, "claim due invoices", func(ctx context.Context) error {
+			claimed, bad = claimed[:0], bad[:0]
+			rows, err := s.db.Query(ctx, s.sql.claimDueInvoices, now.UTC(), now.Add(lease).UTC(), want)
+			if err != nil {
 				return err
 			}
-			claimed = append(claimed, d)
+			defer rows.Close()
+			for rows.Next() {
+				var d dueInvoice
+				if d.inv, err = scanInvoiceThen(rows, &d.at); err != nil {
+					if re, ok := rowError(err); ok {
+						bad = append(bad, re)
+						continue
+					}
+					return err
+				}
+				claimed = append(claimed, d)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			if len(all) > 0 {
+				break // serve what was claimed; the rest waits for the next claim
+			}
+			return nil, err
 		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, err
+		all = append(all, claimed...)
+		s.setAside(ctx, bad)
+		if len(bad) == 0 || len(claimed)+len(bad) < want {
+			break
+		}
+		want -= len(claimed)
 	}
+	claimed := all
 	slices.SortFunc(claimed, compareDue)
 	invs := make([]*invoice.Invoice, len(claimed))
 	for i, d := range claimed {
