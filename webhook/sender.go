@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cryptoinvoice/invoice"
@@ -245,7 +246,11 @@ func (s *Sender) Notify(ctx context.Context, d *invoice.Delivery) error {
 	resp.Body.Close()
 	invoice.RecordStatus(ctx, resp.StatusCode) // into the delivery log, success or not
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return &StatusError{StatusCode: resp.StatusCode, Body: head, Location: resp.Header.Get("Location")}
+		se := &StatusError{StatusCode: resp.StatusCode, Body: head, Location: resp.Header.Get("Location")}
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			se.Wait = parseRetryAfter(resp.Header.Get("Retry-After"), s.now())
+		}
+		return se
 	}
 	return nil
 }
@@ -283,6 +288,33 @@ type StatusError struct {
 	// Location is the Location header of a redirect, which is not
 	// followed.
 	Location string
+	// Wait is the Retry-After of a 429 or 503 answer (delay-seconds or an
+	// HTTP date), 0 when there is none or it cannot be read. The engine
+	// waits at least this long before the next attempt, up to its
+	// Config.MaxRetryAfter.
+	Wait time.Duration
+}
+
+// RetryAfter returns Wait: how long the receiver asked to be left alone.
+func (e *StatusError) RetryAfter() time.Duration { return e.Wait }
+
+// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP
+// date (relative to now). Anything else, or a time in the past, is 0.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		return time.Duration(min(n, int64(7*24*3600))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return min(t.Sub(now), 7*24*time.Hour)
+	}
+	return 0
 }
 
 // Error describes the answer.
