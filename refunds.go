@@ -195,6 +195,9 @@ func (e *Engine) RedeemRefundClaim(ctx context.Context, token, destination strin
 // fails with ErrRefundClaim unless the claim is redeemed, and with
 // ErrNotFound for an unknown invoice or claim.
 func (e *Engine) MarkRefundClaimPaid(ctx context.Context, foreignID string, claimID uuid.UUID, payoutRef string) (*RefundClaim, error) {
+	if err := checkPayoutRef(payoutRef); err != nil {
+		return nil, err
+	}
 	var claim RefundClaim
 	_, err := e.mutate(ctx, e.byForeignID(foreignID), func(ch *change) error {
 		rc := ch.inv.RefundClaim(claimID)

@@ -103,6 +103,17 @@ func checkDestination(address string) error {
 	return v.orNil()
 }
 
+// checkPayoutRef validates the merchant's payout reference of a paid
+// refund claim: at most 255 bytes of text without control characters
+// (reported on field "payout_ref").
+func checkPayoutRef(ref string) error {
+	var v ValidationError
+	if v.checkText("payout_ref", "payout reference", ref, false) && len(ref) > 255 {
+		v.add("payout_ref", "The payout reference may not be greater than 255 characters.")
+	}
+	return v.orNil()
+}
+
 func isSpace(r rune) bool {
 	switch r {
 	case ' ', '\t', '\n', '\v', '\f', '\r', 0x85, 0xa0, 0x1680, 0x180e, 0x200b, 0x202f, 0x205f, 0x3000, 0xfeff:

@@ -30,13 +30,13 @@ func TestRefundDestinationIsValidatedAsText(t *testing.T) {
 	notices := h.Customers.Notices("o-1")
 	require.Len(t, notices, 1)
 	token := notices[0].Token
+	var verr *invoice.ValidationError
 	for name, addr := range map[string]string{
 		"invalid UTF-8": "bc1q\xffxyz", "NUL": "bc1q\x00xyz", "control": "bc1q\x1bxyz",
 		"inner space": "bc1q xyz", "empty": "", "too long": strings.Repeat("a", 256),
 		"zero-width space": "bc1q\u200bxyz", "C1": "bc1q\u0085xyz",
 	} {
 		_, err := h.Engine.RedeemRefundClaim(ctx, token, addr)
-		var verr *invoice.ValidationError
 		require.ErrorAs(t, err, &verr, name)
 		assert.NotEmpty(t, verr.Field("address"), name)
 	}
@@ -44,6 +44,16 @@ func TestRefundDestinationIsValidatedAsText(t *testing.T) {
 	rc, err := h.Engine.RedeemRefundClaim(ctx, token, "bc1qvalid")
 	require.NoError(t, err)
 	assert.Equal(t, "bc1qvalid", rc.Destination)
+
+	// The payout reference is text too.
+	for _, ref := range []string{"tx\x00", "tx\xff", "tx\n", strings.Repeat("r", 256)} {
+		_, err = h.Engine.MarkRefundClaimPaid(ctx, "o-1", rc.ID, ref)
+		require.ErrorAs(t, err, &verr, "%q", ref)
+		assert.NotEmpty(t, verr.Field("payout_ref"))
+	}
+	paid, err := h.Engine.MarkRefundClaimPaid(ctx, "o-1", rc.ID, "payout/é-1")
+	require.NoError(t, err)
+	assert.Equal(t, "payout/é-1", paid.PayoutRef)
 }
 
 func TestTimerInvoiceQuotesTheCurrenciesWithARate(t *testing.T) {
