@@ -137,8 +137,8 @@ func amountProblem(d decimal.Decimal, precision int32) (decimal.Decimal, string)
 	if int64(digits)+exp > MaxAmountDigits {
 		return d, "must be less than 10^" + strconv.Itoa(MaxAmountDigits)
 	}
-	tooPrecise := fmt.Sprintf("may not have more than %d decimal places", precision)
 	if exp < -int64(precision) {
+		tooPrecise := fmt.Sprintf("may not have more than %d decimal places", precision)
 		k := -exp - int64(precision) // digits past the precision
 		if k >= int64(digits) {
 			return d, tooPrecise // a non-zero coefficient below 10^k
