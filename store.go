@@ -68,7 +68,10 @@ type Store interface {
 	// records must be new (unique IDs) and belong to inv; the store takes
 	// them as they are (State, NextAttemptAt, Seq set by the engine) and
 	// takes ownership of them: the caller never uses or modifies a record
-	// after passing it, so a store may keep it without copying.
+	// after passing it, so a store may keep it without copying. Channels
+	// are ChannelMerchant (Callback set), ChannelCustomer (Notice set; the
+	// engine never gives a notice a Token, and a store need not keep one)
+	// and ChannelPayout (Payout set).
 	UpdateInvoice(ctx context.Context, inv *Invoice, outbox []*Delivery) error
 
 	// ClaimDueInvoices returns copies of up to limit invoices whose
@@ -111,6 +114,14 @@ type Store interface {
 	// ListDeliveries returns up to q.Limit deliveries matching q in
 	// ascending ID order, after the cursor q.After.
 	ListDeliveries(ctx context.Context, q DeliveryQuery) ([]*Delivery, error)
+
+	// ListAwaitingPayout returns copies of up to limit invoices that have
+	// at least one refund claim in status RefundRedeemed (redeemed, not yet
+	// paid), in ascending ID order after the cursor after (uuid.Nil: from
+	// the start). Its cost must depend on the number of such invoices, not
+	// on the number of invoices stored (an index, not a scan). A limit of
+	// zero or less returns nothing.
+	ListAwaitingPayout(ctx context.Context, after uuid.UUID, limit int) ([]*Invoice, error)
 
 	// RedeliverDelivery makes a dead (or delivered) delivery pending again
 	// with NextAttemptAt = now, keeping its ID and attempts, in its Seq

@@ -86,34 +86,8 @@ func (v *ValidationError) checkText(field, human, s string, multiline bool) bool
 	return true
 }
 
-// checkDestination validates a refund destination address given by a
-// customer: non-empty, at most 255 bytes, valid UTF-8 without NUL,
-// control characters or white space. It is the default check for
-// currencies without a Config.DestinationValidators entry; the refund
-// claim code reports its error on field "address".
-func checkDestination(address string) error {
-	var v ValidationError
-	switch {
-	case address == "" || len(address) > 255:
-		v.add("address", "The address format is invalid.")
-	case !v.checkText("address", "address", address, false):
-	case strings.ContainsFunc(address, isSpace):
-		v.add("address", "The address format is invalid.")
-	}
-	return v.orNil()
-}
-
-// checkPayoutRef validates the merchant's payout reference of a paid
-// refund claim: at most 255 bytes of text without control characters
-// (reported on field "payout_ref").
-func checkPayoutRef(ref string) error {
-	var v ValidationError
-	if v.checkText("payout_ref", "payout reference", ref, false) && len(ref) > 255 {
-		v.add("payout_ref", "The payout reference may not be greater than 255 characters.")
-	}
-	return v.orNil()
-}
-
+// isSpace reports white space, including the invisible separators a
+// pasted code could carry.
 func isSpace(r rune) bool {
 	switch r {
 	case ' ', '\t', '\n', '\v', '\f', '\r', 0x85, 0xa0, 0x1680, 0x180e, 0x200b, 0x202f, 0x205f, 0x3000, 0xfeff:
@@ -289,6 +263,13 @@ func (d *Delivery) CheckStorable() error {
 		c.str("notice.currency", n.Currency)
 		c.str("notice.reason", n.Reason)
 		c.str("notice.token", n.Token)
+	}
+	if p := d.Payout; p != nil {
+		c.str("payout.foreign_id", p.ForeignID)
+		c.dec("payout.amount", p.Amount)
+		c.str("payout.currency", p.Currency)
+		c.str("payout.destination", p.Destination)
+		c.str("payout.reason", p.Reason)
 	}
 	for i := range d.Attempts {
 		c.str("attempts.error", d.Attempts[i].Error)

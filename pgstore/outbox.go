@@ -23,6 +23,7 @@ type outboxRow struct {
 	Seq           int64           `json:"seq"`
 	Callback      json.RawMessage `json:"callback"`
 	Notice        json.RawMessage `json:"notice"`
+	Payout        json.RawMessage `json:"payout"`
 	State         string          `json:"state"`
 	CreatedAt     *time.Time      `json:"created_at"`
 	NextAttemptAt time.Time       `json:"next_attempt_at"`
@@ -56,6 +57,9 @@ func outboxJSON(invoiceID uuid.UUID, outbox []*invoice.Delivery) ([]byte, error)
 			return nil, err
 		}
 		if r.Notice, err = encodeNotice(d.Notice); err != nil {
+			return nil, err
+		}
+		if r.Payout, err = encodePayout(d.Payout); err != nil {
 			return nil, err
 		}
 		state := d.State
@@ -93,7 +97,7 @@ func timePtr(t time.Time) *time.Time {
 
 func channelName(ch invoice.Channel) (string, error) {
 	switch ch {
-	case invoice.ChannelMerchant, invoice.ChannelCustomer:
+	case invoice.ChannelMerchant, invoice.ChannelCustomer, invoice.ChannelPayout:
 		return ch.String(), nil
 	}
 	return "", fmt.Errorf("pgstore: unknown delivery channel %d: %w", ch, invoice.ErrUnknownValue)
@@ -105,6 +109,8 @@ func parseChannel(s string) (invoice.Channel, error) {
 		return invoice.ChannelMerchant, nil
 	case "customer":
 		return invoice.ChannelCustomer, nil
+	case "payout":
+		return invoice.ChannelPayout, nil
 	}
 	return 0, fmt.Errorf("pgstore: unknown delivery channel %q: %w", s, invoice.ErrUnknownValue)
 }
@@ -132,12 +138,13 @@ func scanDelivery(row pgx.Row, extra ...any) (*invoice.Delivery, error) {
 		d                         invoice.Delivery
 		channel, state            string
 		callback, notice          []byte
+		payout                    []byte
 		attempts                  []byte
 		created, next, leaseUntil pgtype.Timestamptz
 		leaseID                   *uuid.UUID
 	)
 	dest := append([]any{&d.ID, &d.InvoiceID, &channel, &d.Seq, &callback, &notice, &state, &created,
-		&next, &attempts, &leaseID, &leaseUntil}, extra...)
+		&next, &attempts, &leaseID, &leaseUntil, &payout}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -152,6 +159,9 @@ func scanDelivery(row pgx.Row, extra ...any) (*invoice.Delivery, error) {
 		return nil, undecodable("delivery", d.ID, err)
 	}
 	if d.Notice, err = decodeNotice(notice); err != nil {
+		return nil, undecodable("delivery", d.ID, err)
+	}
+	if d.Payout, err = decodePayout(payout); err != nil {
 		return nil, undecodable("delivery", d.ID, err)
 	}
 	if d.Attempts, err = decodeAttempts(attempts); err != nil {

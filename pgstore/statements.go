@@ -32,6 +32,8 @@ type statements struct {
 	listSetAsideInvoices   string
 	listSetAsideDeliveries string
 	retrySetAside          string
+
+	listAwaitingPayout string
 }
 
 // invoiceColumns is the select list scanned by scanInvoice.
@@ -55,7 +57,7 @@ const versionedUpdate = `UPDATE {schema}.invoices SET
 
 // deliveryColumns is the select list scanned by scanDelivery.
 const deliveryColumns = `id, invoice_id, channel, seq, callback, notice, state, created_at,
-	next_attempt_at, attempts, lease_id, lease_until`
+	next_attempt_at, attempts, lease_id, lease_until, payout`
 
 func prefixed(prefix, cols string) string {
 	parts := strings.Split(cols, ",")
@@ -115,12 +117,12 @@ SELECT (SELECT version FROM upd), EXISTS (SELECT 1 FROM {schema}.invoices WHERE 
 {versionedUpdate}
 	RETURNING id, version),
 ins AS (
-	INSERT INTO {schema}.deliveries (id, invoice_id, channel, seq, callback, notice, state, created_at,
+	INSERT INTO {schema}.deliveries (id, invoice_id, channel, seq, callback, notice, payout, state, created_at,
 		next_attempt_at, attempts, lease_id, lease_until, ready_at)
-	SELECT o.id, upd.id, o.channel, o.seq, o.callback, o.notice, o.state, o.created_at,
+	SELECT o.id, upd.id, o.channel, o.seq, o.callback, o.notice, o.payout, o.state, o.created_at,
 		o.next_attempt_at, o.attempts, o.lease_id, o.lease_until, GREATEST(o.next_attempt_at, o.lease_until)
 	FROM upd CROSS JOIN jsonb_to_recordset($32::text::jsonb) AS o(id uuid, channel text, seq bigint,
-		callback jsonb, notice jsonb, state text, created_at timestamptz, next_attempt_at timestamptz,
+		callback jsonb, notice jsonb, payout jsonb, state text, created_at timestamptz, next_attempt_at timestamptz,
 		attempts jsonb, lease_id uuid, lease_until timestamptz)
 	RETURNING 1)
 SELECT (SELECT version FROM upd), EXISTS (SELECT 1 FROM {schema}.invoices WHERE id = $1)`),
@@ -189,6 +191,11 @@ SELECT EXISTS (SELECT 1 FROM u), EXISTS (SELECT 1 FROM {schema}.deliveries WHERE
 	WHERE id = $1 AND state <> 'pending'
 	RETURNING 1)
 SELECT EXISTS (SELECT 1 FROM {schema}.deliveries WHERE id = $1)`),
+
+		// $1 after, $2 limit. The predicate is the one of the partial index
+		// invoices_awaiting_payout_idx, word for word.
+		listAwaitingPayout: r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices
+WHERE refund_claims @> '[{"status": "redeemed"}]' AND id > $1 ORDER BY id LIMIT $2`),
 	}
 	// Undecodable rows (setaside.go): an invoice leaves the sweep, a
 	// delivery is never ready; both stay otherwise as they are.
