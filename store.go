@@ -59,7 +59,8 @@ type Store interface {
 
 	// ListInvoices returns up to q.Limit invoices in ascending ID order,
 	// starting after q.After (uuid.Nil: from the start), filtered by status
-	// when q.Status is non-zero.
+	// when q.Status is non-zero and by creation time when q.CreatedFrom or
+	// q.CreatedBefore is non-zero.
 	ListInvoices(ctx context.Context, q ListQuery) ([]*Invoice, error)
 
 	// UpdateInvoice atomically replaces the stored invoice with inv and
@@ -142,6 +143,11 @@ type ListQuery struct {
 	Status Status    // 0: any status
 	After  uuid.UUID // cursor: the last ID of the previous page
 	Limit  int       // > 0
+	// CreatedFrom, when non-zero, keeps invoices with CreatedAt at or
+	// after it.
+	CreatedFrom time.Time
+	// CreatedBefore, when non-zero, keeps invoices with CreatedAt before it.
+	CreatedBefore time.Time
 }
 
 // DeliveryQuery selects deliveries for Store.ListDeliveries: those of one

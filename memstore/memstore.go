@@ -233,7 +233,9 @@ func (s *Store) ListInvoices(ctx context.Context, q invoice.ListQuery) ([]*invoi
 	var out []*invoice.Invoice
 	for _, r := range s.invoices.after(q.After) {
 		inv := &r.inv
-		if q.Status != 0 && inv.Status != q.Status {
+		if q.Status != 0 && inv.Status != q.Status ||
+			!q.CreatedFrom.IsZero() && inv.CreatedAt.Before(q.CreatedFrom) ||
+			!q.CreatedBefore.IsZero() && !inv.CreatedAt.Before(q.CreatedBefore) {
 			continue
 		}
 		out = append(out, inv.Clone())

@@ -16,6 +16,7 @@ type statements struct {
 	nextSequence        string
 	listInvoices        string
 	listInvoicesStatus  string
+	listInvoicesCreated [2]string // by status filter; $3, $4 the creation range
 	updateInvoice       string
 	updateInvoiceOutbox string
 	claimDueInvoices    string
@@ -101,6 +102,10 @@ RETURNING number`),
 	RETURNING next - 1`),
 		listInvoices:       r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE id > $1 ORDER BY id LIMIT $2`),
 		listInvoicesStatus: r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE status = $3 AND id > $1 ORDER BY id LIMIT $2`),
+		listInvoicesCreated: [2]string{
+			r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE id > $1 AND created_at >= $3 AND created_at < $4 ORDER BY id LIMIT $2`),
+			r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE status = $5 AND id > $1 AND created_at >= $3 AND created_at < $4 ORDER BY id LIMIT $2`),
+		},
 
 		// $1..$30 as createInvoice, then $31 the expected version. One
 		// statement, so one implicit transaction: the invoice row and the
