@@ -126,10 +126,6 @@ type Config struct {
 
 var colorRe = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
 // withDefaults validates c and returns it with its defaults filled in.
 func (c Config) withDefaults() (Config, error) {
 	bad := func(format string, a ...any) (Config, error) {
@@ -208,7 +204,7 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	if c.Clock == nil {
-		c.Clock = systemClock{}
+		c.Clock = invoice.SystemClock{}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
