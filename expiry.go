@@ -34,11 +34,23 @@ func (ch *change) expireIfDue() {
 // Sweep fails every invoice whose deadline has passed, in bounded batches
 // of Config.SweepBatch claimed from the store (so several engines share the
 // work), each batch worked by up to Config.SweepConcurrency goroutines,
-// until none is due. It returns how many invoices it failed.
+// until none is due. It returns how many invoices it failed. A panic in
+// the store is recovered and returned as an error matching ErrPanic; the
+// invoices of that batch are claimed again when their sweep lease ends.
 func (e *Engine) Sweep(ctx context.Context) (int, error) {
+	return e.sweep(ctx, ctx)
+}
+
+// sweep claims with claimCtx and updates with workCtx (see deliverDue).
+func (e *Engine) sweep(claimCtx, workCtx context.Context) (int, error) {
 	var failed atomic.Int64
-	for {
-		claimed, err := e.cfg.Store.ClaimDueInvoices(ctx, e.now(), e.cfg.SweepLease, e.cfg.SweepBatch)
+	for claimCtx.Err() == nil {
+		var claimed []*Invoice
+		err := e.guard(claimCtx, "claim due invoices", func() error {
+			var err error
+			claimed, err = e.cfg.Store.ClaimDueInvoices(claimCtx, e.now(), e.cfg.SweepLease, e.cfg.SweepBatch)
+			return err
+		})
 		if err != nil {
 			return int(failed.Load()), fmt.Errorf("invoice: sweep: %w", err)
 		}
@@ -51,12 +63,17 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 		for range min(e.cfg.SweepConcurrency, len(claimed)) {
 			wg.Go(func() {
 				for i := next.Add(1) - 1; i < int64(len(claimed)); i = next.Add(1) - 1 {
-					inv, err := e.mutate(ctx, e.claimedFirst(claimed[i]), nil)
+					var inv *Invoice
+					err := e.guard(workCtx, "sweep", func() error {
+						var err error
+						inv, err = e.mutate(workCtx, e.claimedFirst(claimed[i]), nil)
+						return err
+					})
 					if err != nil {
 						mu.Lock()
 						errs = append(errs, err)
 						mu.Unlock()
-						return
+						continue // one bad invoice never holds back the others
 					}
 					if inv.Status == StatusFailed {
 						failed.Add(1)
@@ -72,6 +89,7 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 			return int(failed.Load()), nil
 		}
 	}
+	return int(failed.Load()), nil
 }
 
 // claimedFirst loads a claimed invoice for mutate: the claim's own copy

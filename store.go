@@ -18,6 +18,13 @@ import (
 // "15E2"). Methods return errors that match ErrNotFound, ErrDuplicate,
 // ErrConflict or ErrLeaseLost with errors.Is where documented, and the
 // context's error when ctx is done.
+//
+// Hostile input gets the same answer from every store: an invoice,
+// outbox record or attempt that fails CheckStorable (NUL, invalid UTF-8,
+// a decimal out of bounds) is refused with that error (matching
+// ErrValidation) and nothing is stored; a look-up by a string key that is
+// not ValidStoredKey is ErrNotFound, and a sequence named by one is
+// ErrValidation. storetest checks both.
 type Store interface {
 	// CreateInvoice stores a new invoice with Version 1 and assigns
 	// inv.Number (unique, positive, increasing). It sets inv.Version and

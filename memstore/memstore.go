@@ -155,6 +155,9 @@ func (s *Store) CreateInvoice(ctx context.Context, inv *invoice.Invoice) error {
 	if inv == nil {
 		return errors.New("memstore: create invoice: nil invoice")
 	}
+	if err := inv.CheckStorable(); err != nil {
+		return fmt.Errorf("memstore: create invoice: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.byForeign[inv.ForeignID]; ok {
@@ -260,6 +263,16 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 	if inv == nil {
 		return errors.New("memstore: update invoice: nil invoice")
 	}
+	if err := inv.CheckStorable(); err != nil {
+		return fmt.Errorf("memstore: update invoice: %w", err)
+	}
+	for _, d := range outbox {
+		if d != nil {
+			if err := d.CheckStorable(); err != nil {
+				return fmt.Errorf("memstore: update invoice: %w", err)
+			}
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.swept[inv.ID]
@@ -360,6 +373,9 @@ func (s *Store) getBy(ctx context.Context, index map[string]*record, key, what s
 func (s *Store) NextSequence(ctx context.Context, name string) (int64, error) {
 	if err := ctxErr(ctx); err != nil {
 		return 0, err
+	}
+	if !invoice.ValidStoredKey(name) {
+		return 0, fmt.Errorf("memstore: sequence name %q is not valid UTF-8 without NUL: %w", name, invoice.ErrValidation)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -263,6 +263,9 @@ func (s *Store) AckDelivery(ctx context.Context, id, leaseID uuid.UUID, a invoic
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
+	if err := a.CheckStorable(); err != nil {
+		return fmt.Errorf("memstore: delivery %s: %w", id, err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, err := s.held(id, leaseID)
@@ -282,6 +285,9 @@ func (s *Store) AckDelivery(ctx context.Context, id, leaseID uuid.UUID, a invoic
 func (s *Store) RescheduleDelivery(ctx context.Context, id, leaseID uuid.UUID, a invoice.Attempt, next time.Time, dead bool) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
+	}
+	if err := a.CheckStorable(); err != nil {
+		return fmt.Errorf("memstore: delivery %s: %w", id, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

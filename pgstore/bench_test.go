@@ -139,7 +139,7 @@ func BenchmarkLifecycle(b *testing.B) {
 					}
 					for _, st := range []invoice.TxStatus{invoice.TxNotConfirmed, invoice.TxConfirmed} {
 						if _, err := f.h.Engine.ReportTransaction(ctx, id, invoice.TransactionReport{
-							TxID: "tx", Currency: "BTC", Amount: inv.SenderAmount, Status: st}); err != nil {
+							TxID: "tx", Currency: "BTC", Amount: inv.SenderAmount, Confirmations: int64(st) - 1, Status: st}); err != nil { // confirmed: 1 confirmation
 							b.Fatal(err)
 						}
 					}

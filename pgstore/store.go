@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -35,6 +36,8 @@ type Store struct {
 	ident      string // the quoted identifier
 	maxRetries int
 	sql        *statements
+	logger     *slog.Logger
+	stats      *setAsideStats
 }
 
 var _ invoice.Store = (*Store)(nil)
@@ -52,6 +55,7 @@ type Option func(*options)
 type options struct {
 	schema     string
 	maxRetries int
+	logger     *slog.Logger
 }
 
 // WithSchema makes the Store keep its tables in the named schema instead of
@@ -84,6 +88,9 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	if err := validSchema(o.schema); err != nil {
 		return nil, err
 	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
 	if o.maxRetries < 0 {
 		return nil, fmt.Errorf("pgstore: negative max retries %d", o.maxRetries)
 	}
@@ -95,6 +102,8 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 		ident:      ident,
 		maxRetries: o.maxRetries,
 		sql:        buildStatements(ident),
+		logger:     o.logger,
+		stats:      new(setAsideStats),
 	}, nil
 }
 

@@ -87,6 +87,7 @@ func groups() []group {
 		{"NextSequence", sequenceCases()},
 		{"ClaimDueInvoices", sweepCases()},
 		{"Outbox", outboxCases()},
+		{"HostileInput", hostileCases()},
 		{"ListAwaitingPayout", payoutCases()},
 		{"CancelledContext", []testCase{{"EveryMethod", testCancelledContext}}},
 	}
