@@ -36,36 +36,81 @@ func (e *Engine) DeliverDue(ctx context.Context) (int, error) {
 	}
 }
 
+// settleDelay bounds how long a finished attempt waits for others of its
+// batch before the outcomes are stored together with
+// Store.SettleDeliveries: fast receivers are settled in a few statements
+// per batch, and a slow one does not hold back the others' outcomes for
+// longer than this.
+const settleDelay = 20 * time.Millisecond
+
+// deliverBatch makes one attempt at each claimed delivery, up to
+// DeliveryConcurrency at once, and stores the outcomes in batches. It
+// returns how many were acknowledged.
 func (e *Engine) deliverBatch(ctx context.Context, batch []*Delivery) (int, error) {
+	results := make(chan outcome, len(batch))
+	sem := make(chan struct{}, e.cfg.DeliveryConcurrency)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var inner sync.WaitGroup
+		for _, d := range batch {
+			sem <- struct{}{}
+			inner.Go(func() {
+				defer func() { <-sem }()
+				results <- e.attempt(ctx, d)
+			})
+		}
+		inner.Wait()
+	})
 	var (
-		wg        sync.WaitGroup
-		mu        sync.Mutex
 		delivered int
 		errs      []error
+		pending   []outcome
+		timer     *time.Timer
+		flushC    <-chan time.Time
 	)
-	sem := make(chan struct{}, e.cfg.DeliveryConcurrency)
-	for _, d := range batch {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			ok, err := e.deliverOne(ctx, d)
-			mu.Lock()
-			defer mu.Unlock()
-			if ok {
-				delivered++
-			}
-			if err != nil {
-				errs = append(errs, err)
-			}
-		})
+	flush := func() {
+		if timer != nil {
+			timer.Stop()
+			timer, flushC = nil, nil
+		}
+		n, err := e.settle(ctx, pending)
+		delivered += n
+		if err != nil {
+			errs = append(errs, err)
+		}
+		pending = pending[:0]
 	}
+	for received := 0; received < len(batch); {
+		select {
+		case o := <-results:
+			received++
+			if o.skip {
+				continue
+			}
+			pending = append(pending, o)
+			if timer == nil {
+				timer = time.NewTimer(settleDelay)
+				flushC = timer.C
+			}
+		case <-flushC:
+			timer, flushC = nil, nil
+			flush()
+		}
+	}
+	flush()
 	wg.Wait()
 	return delivered, errors.Join(errs...)
 }
 
-// deliverOne makes one attempt and records it. The error is about recording
-// (the store), not about the receiver: a failed attempt is rescheduled.
-func (e *Engine) deliverOne(ctx context.Context, d *Delivery) (bool, error) {
+// outcome is the result of one attempt, to be settled.
+type outcome struct {
+	d    *Delivery
+	s    Settlement
+	skip bool // shutting down: leave the delivery to its lease
+}
+
+// attempt makes one attempt at d and returns what to record.
+func (e *Engine) attempt(ctx context.Context, d *Delivery) outcome {
 	start := time.Now()
 	attempt := Attempt{At: e.now()}
 	actx, cancel := context.WithTimeout(ctx, e.cfg.DeliveryTimeout)
@@ -77,32 +122,61 @@ func (e *Engine) deliverOne(ctx context.Context, d *Delivery) (bool, error) {
 	if errors.As(err, &se) {
 		attempt.StatusCode = se.HTTPStatus()
 	}
+	o := outcome{d: d, s: Settlement{ID: d.ID, LeaseID: d.LeaseID}}
 	if err == nil {
-		if ackErr := e.cfg.Store.AckDelivery(ctx, d.ID, d.LeaseID, attempt); ackErr != nil {
-			return false, e.recordErr(d, ackErr)
-		}
-		return true, nil
+		o.s.Attempt, o.s.State = attempt, DeliveryDelivered
+		return o
 	}
 	if ctx.Err() != nil {
 		// Shutting down: leave the delivery to its lease; another engine (or
 		// this one after restart) retries it. Nothing is lost.
-		return false, nil
+		o.skip = true
+		return o
 	}
 	attempt.Error = err.Error()
 	// Attempts so far, this one included; the first retry waits
 	// RetrySchedule[0].
 	n := len(d.Attempts) + 1
 	dead := n > len(e.cfg.RetrySchedule)
-	next := attempt.At
-	if !dead {
-		next = attempt.At.Add(e.cfg.RetrySchedule[n-1])
+	o.s.Attempt, o.s.State, o.s.NextAttemptAt = attempt, DeliveryPending, attempt.At
+	if dead {
+		o.s.State = DeliveryDead
+	} else {
+		o.s.NextAttemptAt = attempt.At.Add(e.cfg.RetrySchedule[n-1])
 	}
 	e.cfg.Logger.WarnContext(ctx, "delivery failed", "delivery", d.ID, "invoice", d.InvoiceID,
 		"channel", d.Channel.String(), "attempt", n, "dead", dead, "error", err)
-	if rerr := e.cfg.Store.RescheduleDelivery(ctx, d.ID, d.LeaseID, attempt, next, dead); rerr != nil {
-		return false, e.recordErr(d, rerr)
+	return o
+}
+
+// settle stores the outcomes with one Store.SettleDeliveries and returns
+// how many acknowledgements it stored.
+func (e *Engine) settle(ctx context.Context, os []outcome) (int, error) {
+	if len(os) == 0 {
+		return 0, nil
 	}
-	return false, nil
+	batch := make([]Settlement, len(os))
+	for i, o := range os {
+		batch[i] = o.s
+	}
+	results, err := e.cfg.Store.SettleDeliveries(ctx, batch)
+	if err != nil {
+		return 0, fmt.Errorf("invoice: record %d deliveries: %w", len(batch), err)
+	}
+	delivered := 0
+	var errs []error
+	for i, o := range os {
+		if results[i] != nil {
+			if err := e.recordErr(o.d, results[i]); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		if o.s.State == DeliveryDelivered {
+			delivered++
+		}
+	}
+	return delivered, errors.Join(errs...)
 }
 
 type statusKey struct{}
