@@ -35,6 +35,8 @@ type Store struct {
 	ident      string // the quoted identifier
 	maxRetries int
 	sql        *statements
+	stmts      *stmtCache // update statements by shape (update.go)
+	seen       *seenCache // rows as last read, for updates of what changed
 }
 
 var _ invoice.Store = (*Store)(nil)
@@ -95,6 +97,8 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 		ident:      ident,
 		maxRetries: o.maxRetries,
 		sql:        buildStatements(ident),
+		stmts:      &stmtCache{},
+		seen:       newSeenCache(),
 	}, nil
 }
 
