@@ -84,6 +84,8 @@ func groups() []group {
 		{"NextSequence", sequenceCases()},
 		{"ClaimDueInvoices", sweepCases()},
 		{"Outbox", outboxCases()},
+		{"UpdateInvoices", updateBatchCases()},
+		{"SettleDeliveries", settleCases()},
 		{"CancelledContext", []testCase{{"EveryMethod", testCancelledContext}}},
 	}
 }
