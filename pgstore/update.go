@@ -85,6 +85,11 @@ func outboxRows(invoiceID uuid.UUID, outbox []*invoice.Delivery) ([]outboxRow, e
 	return rows, nil
 }
 
+// pgUUID is a UUID as pgx encodes it in every query execution mode (a
+// uuid.UUID in a slice is unknown to the text encoding of the simple and
+// exec modes).
+func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: true} }
+
 func textArg(b []byte) pgtype.Text {
 	if b == nil {
 		return pgtype.Text{}
@@ -196,7 +201,7 @@ func (s *Store) UpdateInvoices(ctx context.Context, batch []invoice.InvoiceUpdat
 	var (
 		argsOf = make([][]any, len(batch))
 		cols   colMask
-		ids    = make([]uuid.UUID, len(batch))
+		ids    = make([]pgtype.UUID, len(batch))
 		vers   = make([]int64, len(batch))
 		fids   = make([]string, len(batch))
 		toks   = make([]string, len(batch))
@@ -222,7 +227,7 @@ func (s *Store) UpdateInvoices(ctx context.Context, batch []invoice.InvoiceUpdat
 		} else {
 			cols = allColumns
 		}
-		ids[i], vers[i], fids[i], toks[i] = inv.ID, inv.Version, inv.ForeignID, inv.CheckoutToken
+		ids[i], vers[i], fids[i], toks[i] = pgUUID(inv.ID), inv.Version, inv.ForeignID, inv.CheckoutToken
 		rows, err := outboxRows(inv.ID, u.Outbox)
 		if err != nil {
 			return nil, err
@@ -269,14 +274,14 @@ func (s *Store) UpdateInvoices(ctx context.Context, batch []invoice.InvoiceUpdat
 		return nil, err
 	}
 	errs := make([]error, len(batch))
-	var missed []uuid.UUID
+	var missed []pgtype.UUID
 	for _, u := range batch {
 		if v, ok := updated[u.Invoice.ID]; ok {
 			s.forget(u.Invoice.ID)
 			u.Invoice.Version = v
 			continue
 		}
-		missed = append(missed, u.Invoice.ID)
+		missed = append(missed, pgUUID(u.Invoice.ID))
 	}
 	if len(missed) == 0 {
 		return errs, nil
@@ -357,7 +362,7 @@ func columnArray(k colKind, argsOf [][]any, c int) any {
 
 // outboxArrays are the outbox rows of a batch as one array per column.
 type outboxArrays struct {
-	id, invoiceID             []uuid.UUID
+	id, invoiceID             []pgtype.UUID
 	channel, state            []string
 	seq                       []int64
 	callback, notice, attempt []pgtype.Text
@@ -367,7 +372,7 @@ type outboxArrays struct {
 }
 
 func (o *outboxArrays) add(invoiceID uuid.UUID, r outboxRow) {
-	o.id, o.invoiceID = append(o.id, r.id), append(o.invoiceID, invoiceID)
+	o.id, o.invoiceID = append(o.id, pgUUID(r.id)), append(o.invoiceID, pgUUID(invoiceID))
 	o.channel, o.seq = append(o.channel, r.channel), append(o.seq, r.seq)
 	o.callback, o.notice = append(o.callback, r.callback), append(o.notice, r.notice)
 	o.state, o.createdAt = append(o.state, r.state), append(o.createdAt, r.createdAt)
@@ -404,8 +409,8 @@ func (s *Store) SettleDeliveries(ctx context.Context, batch []invoice.Settlement
 		return nil, nil
 	}
 	var (
-		ids      = make([]uuid.UUID, len(batch))
-		leases   = make([]uuid.UUID, len(batch))
+		ids      = make([]pgtype.UUID, len(batch))
+		leases   = make([]pgtype.UUID, len(batch))
 		attempts = make([]string, len(batch))
 		states   = make([]string, len(batch))
 		nexts    = make([]pgtype.Timestamptz, len(batch))
@@ -426,7 +431,7 @@ func (s *Store) SettleDeliveries(ctx context.Context, batch []invoice.Settlement
 		if err != nil {
 			return nil, err
 		}
-		ids[i], leases[i], attempts[i] = st.ID, st.LeaseID, string(a)
+		ids[i], leases[i], attempts[i] = pgUUID(st.ID), pgUUID(st.LeaseID), string(a)
 		if st.State == invoice.DeliveryPending {
 			nexts[i] = pgtype.Timestamptz{Time: st.NextAttemptAt.UTC(), Valid: true}
 		}
@@ -452,10 +457,10 @@ func (s *Store) SettleDeliveries(ctx context.Context, batch []invoice.Settlement
 		return nil, err
 	}
 	errs := make([]error, len(batch))
-	var missed []uuid.UUID
+	var missed []pgtype.UUID
 	for _, st := range batch {
 		if _, ok := settled[st.ID]; !ok {
-			missed = append(missed, st.ID)
+			missed = append(missed, pgUUID(st.ID))
 		}
 	}
 	if len(missed) == 0 {
