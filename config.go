@@ -72,15 +72,47 @@ func DefaultRetrySchedule() []time.Duration {
 	return s
 }
 
-// Config configures an Engine. Store, Rates, Addresses, Notifier and
-// CustomerNotifier are required; every other zero value means the
-// documented default.
+// DestinationValidator checks a refund destination address for one
+// currency; a non-nil error rejects it (the engine reports it as a
+// *ValidationError on field "address", with the error's text in the
+// message, so it should say what is wrong in words a customer
+// understands). It is called with the address trimmed of surrounding
+// white space, and only for addresses that passed the default check (see
+// Config.DestinationValidators).
+type DestinationValidator func(address string) error
+
+// Config configures an Engine. Store, Rates, Addresses, Notifier,
+// CustomerNotifier and RefundTokenKeys are required; every other zero
+// value means the documented default.
 type Config struct {
 	Store            Store            // required: where invoices and the outbox live
 	Rates            RateSource       // required
 	Addresses        AddressSource    // required: deposit addresses
 	Notifier         Notifier         // required: merchant callbacks
 	CustomerNotifier CustomerNotifier // required: refund-claim notices to customers
+
+	// RefundTokenKeys are the secret keys refund claim tokens are derived
+	// with (HMAC-SHA256 over the claim's ID): the first makes new tokens,
+	// every one verifies, so a key is rotated by putting a new one first
+	// and keeping the old one for as long as its tokens should redeem.
+	// Required, each at least MinRefundTokenKeyLen bytes: there is no safe
+	// default, because every engine sharing the store must use the same
+	// keys and the keys must not be kept in the store (a copy of the
+	// database must not be enough to redeem a claim). See
+	// NewRefundTokenKey and the package documentation's threat model.
+	RefundTokenKeys [][]byte
+	// DestinationValidators check refund destination addresses, by
+	// currency code. Every address first passes the default check:
+	// non-empty after trimming white space, at most 255 bytes of valid
+	// UTF-8, printable, without white space or control characters. A
+	// currency without a validator gets only that check.
+	DestinationValidators map[string]DestinationValidator
+	// PayoutNotifier, when set, is told of every redeemed refund claim
+	// through the outbox (ChannelPayout: durable, ordered per invoice,
+	// retried like callbacks). When nil no such records are made; the
+	// payout system then polls Engine.RefundClaimsAwaitingPayout, which
+	// lists the same claims either way.
+	PayoutNotifier PayoutNotifier
 
 	// CheckoutBaseURL is where the host serves the customer's checkout
 	// page (package checkout), e.g. "https://pay.example.com/i": an

@@ -217,7 +217,9 @@ func (e *Engine) notify(ctx context.Context, d *Delivery) (err error) {
 		if d.Notice == nil {
 			return fmt.Errorf("invoice: delivery %s has no notice", d.ID)
 		}
-		return e.cfg.CustomerNotifier.NotifyCustomer(ctx, d.Notice)
+		return e.notifyCustomer(ctx, d.Notice)
+	case ChannelPayout:
+		return e.notifyPayout(ctx, d)
 	}
 	return fmt.Errorf("invoice: delivery %s has unknown channel %d", d.ID, d.Channel)
 }

@@ -20,6 +20,7 @@ type Engine struct {
 	currencies   map[string]Currency
 	spreadFactor decimal.Decimal // 1 - spread/100
 	minReceived  decimal.Decimal // 1 - tolerance/100
+	refundKeys   [][]byte        // Config.RefundTokenKeys, copied
 	wake         chan struct{}
 }
 
@@ -29,8 +30,14 @@ func New(cfg Config) (*Engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	keys, err := copyRefundKeys(cfg.RefundTokenKeys)
+	if err != nil {
+		return nil, err
+	}
+	cfg.RefundTokenKeys = nil // the engine's copy is refundKeys
 	e := &Engine{
 		cfg:        cfg,
+		refundKeys: keys,
 		currencies: make(map[string]Currency, len(cfg.Currencies)),
 		wake:       make(chan struct{}, 1),
 	}

@@ -2,6 +2,7 @@ package invoice
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -26,9 +27,14 @@ var (
 	ErrRate = errors.New("invoice: no usable rate")
 	// ErrLeaseLost: a delivery's lease expired and another engine holds it.
 	ErrLeaseLost = errors.New("invoice: delivery lease lost")
-	// ErrRefundClaim: the refund claim token is unknown or the claim cannot
-	// take this step (already redeemed, already paid).
+	// ErrRefundClaim: the refund claim token redeems nothing, or the claim
+	// cannot take this step. For a token that belongs to no claim
+	// (malformed, unknown, forged, another invoice's) the engine returns
+	// exactly this value, whatever was wrong.
 	ErrRefundClaim = errors.New("invoice: refund claim not redeemable")
+	// ErrRefundClaimRedeemed: a genuine token of a claim that was already
+	// redeemed (or paid). It matches ErrRefundClaim too.
+	ErrRefundClaimRedeemed = fmt.Errorf("%w: already redeemed", ErrRefundClaim)
 	// ErrTransaction: a transaction report contradicts what is recorded
 	// (another amount or currency for a txid, or a final status changing).
 	ErrTransaction = errors.New("invoice: transaction report contradicts the record")

@@ -28,6 +28,9 @@ func ExampleNew() {
 		CustomerNotifier: invoice.CustomerNotifierFunc(func(ctx context.Context, n *invoice.RefundNotice) error {
 			return nil // e-mail the customer a link with n.Token
 		}),
+		// The same secret key on every instance, from your secret store (see
+		// NewRefundTokenKey): refund links are derived from it.
+		RefundTokenKeys:    [][]byte{refundTokenKey()},
 		AcceptedCurrencies: []string{"BTC"},
 	})
 	if err != nil {
@@ -103,3 +106,7 @@ func ExampleEngine_Cancel() {
 	// failed Cancelled by customer
 	// invalid_invoice_state Invoice cannot be failed in its current state.
 }
+
+// refundTokenKey stands for reading the refund token key from the
+// service's secret store.
+func refundTokenKey() []byte { return invoicetest.RefundTokenKey() }

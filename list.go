@@ -3,6 +3,7 @@ package invoice
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -20,6 +21,10 @@ type ListOptions struct {
 	// Cursor is the NextCursor of the previous page; "" for the first page.
 	Cursor string
 	Limit  int // default 100, at most 1000
+	// CreatedFrom, when non-zero, lists only invoices created at or after it.
+	CreatedFrom time.Time
+	// CreatedBefore, when non-zero, lists only invoices created before it.
+	CreatedBefore time.Time
 }
 
 // Page is one page of List.
@@ -30,9 +35,11 @@ type Page struct {
 }
 
 // List returns invoices in ID order (creation order with the default
-// UUIDv7 IDs), optionally of one status, one page at a time.
+// UUIDv7 IDs), optionally of one status and created within a time range,
+// one page at a time.
 func (e *Engine) List(ctx context.Context, opts ListOptions) (Page, error) {
-	q := ListQuery{Status: opts.Status, Limit: opts.Limit}
+	q := ListQuery{Status: opts.Status, Limit: opts.Limit,
+		CreatedFrom: opts.CreatedFrom.UTC(), CreatedBefore: opts.CreatedBefore.UTC()}
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}

@@ -11,6 +11,12 @@ import (
 
 // RefundNotice is what the customer is told when a refund claim is created:
 // the claim's token goes into the link the customer redeems it with.
+//
+// The outbox keeps the notice without its token (Token is empty in every
+// stored record and in what Engine.Deliveries returns): the engine derives
+// the token from Config.RefundTokenKeys each time it hands the notice to
+// the CustomerNotifier, so the notice is still delivered durably, in order
+// and retried, while nothing stored can redeem the claim.
 type RefundNotice struct {
 	ClaimID   uuid.UUID `json:"claim_id"`
 	InvoiceID uuid.UUID `json:"invoice_id"`
@@ -23,7 +29,13 @@ type RefundNotice struct {
 	Amount   decimal.Decimal `json:"amount"`
 	Currency string          `json:"currency"`
 	Reason   string          `json:"reason"`
-	Token    string          `json:"token"` // secret: redeem with Engine.RedeemRefundClaim
+	// Token is the secret the customer redeems the claim with
+	// (Engine.RedeemRefundClaim, Engine.LookupRefundClaim). Set only on
+	// the notice given to CustomerNotifier.NotifyCustomer: put it in the
+	// link and nowhere else (not in logs, not in errors; the engine cuts
+	// it out of a returned error's text, but only where it appears
+	// verbatim).
+	Token string `json:"token,omitempty"`
 }
 
 // Notifier delivers callbacks to the merchant (package webhook has one that
@@ -40,7 +52,9 @@ type NotifierFunc func(ctx context.Context, d *Delivery) error
 func (f NotifierFunc) Notify(ctx context.Context, d *Delivery) error { return f(ctx, d) }
 
 // CustomerNotifier tells customers about refund claims (an e-mail in
-// production). Same contract as Notifier.
+// production). Same contract as Notifier. The notice's Token is the
+// customer's secret: send it in the link and keep it out of logs, stored
+// copies and returned errors.
 type CustomerNotifier interface {
 	NotifyCustomer(ctx context.Context, n *RefundNotice) error
 }
@@ -60,15 +74,18 @@ type Channel uint8
 const (
 	ChannelMerchant Channel = iota + 1 // a Callback for the Notifier
 	ChannelCustomer                    // a RefundNotice for the CustomerNotifier
+	ChannelPayout                      // a RefundPayout for the PayoutNotifier
 )
 
-// String returns "merchant" or "customer".
+// String returns "merchant", "customer" or "payout".
 func (ch Channel) String() string {
 	switch ch {
 	case ChannelMerchant:
 		return "merchant"
 	case ChannelCustomer:
 		return "customer"
+	case ChannelPayout:
+		return "payout"
 	}
 	return fmt.Sprintf("Channel(%d)", uint8(ch))
 }
@@ -121,6 +138,7 @@ type Delivery struct {
 	Seq      int64         `json:"seq"`
 	Callback *Callback     `json:"callback,omitempty"` // ChannelMerchant
 	Notice   *RefundNotice `json:"notice,omitempty"`   // ChannelCustomer
+	Payout   *RefundPayout `json:"payout,omitempty"`   // ChannelPayout
 
 	State         DeliveryState `json:"state"`
 	CreatedAt     time.Time     `json:"created_at"`
@@ -153,6 +171,10 @@ func (d *Delivery) Clone() *Delivery {
 	if d.Notice != nil {
 		n := *d.Notice
 		cp.Notice = &n
+	}
+	if d.Payout != nil {
+		p := *d.Payout
+		cp.Payout = &p
 	}
 	if d.Attempts != nil {
 		cp.Attempts = append([]Attempt(nil), d.Attempts...)

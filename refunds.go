@@ -2,14 +2,8 @@ package invoice
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
-	"strings"
-	"unicode"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -90,21 +84,21 @@ func (ch *change) settleRefunds() {
 	}
 }
 
-// addRefundClaim records a claim and the customer notice carrying its token.
+// addRefundClaim records a claim and the customer notice for it. Neither
+// holds the claim's token: the engine derives it when it hands the notice
+// over (see RefundNotice).
 func (ch *change) addRefundClaim(amount decimal.Decimal, currency, reason string, txids []string) {
 	id, err := ch.e.newID()
 	if err != nil {
 		ch.err = err
 		return
 	}
-	token := newClaimToken(ch.inv.ID, id)
 	ch.inv.RefundClaims = append(ch.inv.RefundClaims, RefundClaim{
 		ID:        id,
 		Amount:    amount,
 		Currency:  currency,
 		Reason:    reason,
 		TxIDs:     txids,
-		TokenHash: hashToken(token),
 		Status:    RefundOpen,
 		CreatedAt: ch.now,
 	})
@@ -116,94 +110,132 @@ func (ch *change) addRefundClaim(amount decimal.Decimal, currency, reason string
 		Amount:    amount,
 		Currency:  currency,
 		Reason:    reason,
-		Token:     token,
 	}})
 }
 
-// A claim token is "rc_" + base64url(invoice ID ‖ claim ID) + "_" + 130
-// random bits from crypto/rand. The IDs only locate the claim; the random
-// part is what makes the token unguessable, and only its SHA-256 is stored.
-const tokenPrefix = "rc_"
-
-func newClaimToken(invoiceID, claimID uuid.UUID) string {
-	var ids [32]byte
-	copy(ids[:16], invoiceID[:])
-	copy(ids[16:], claimID[:])
-	return tokenPrefix + base64.RawURLEncoding.EncodeToString(ids[:]) + "_" + rand.Text()
+// RefundClaimInfo is what a claim page shows to whoever holds a claim's
+// token: the claim and the invoice it belongs to, without redeeming it.
+type RefundClaimInfo struct {
+	ClaimID   uuid.UUID         `json:"claim_id"`
+	InvoiceID uuid.UUID         `json:"invoice_id"`
+	ForeignID string            `json:"foreign_id"` // the invoice's foreign_id
+	Title     string            `json:"title"`      // the invoice's title
+	Amount    decimal.Decimal   `json:"amount"`
+	Currency  string            `json:"currency"` // the payment currency received
+	Reason    string            `json:"reason"`
+	Status    RefundClaimStatus `json:"status"`
+	// Destination is the address the claim was redeemed to; "" while open.
+	Destination string    `json:"destination,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	RedeemedAt  time.Time `json:"redeemed_at,omitzero"`
+	PaidAt      time.Time `json:"paid_at,omitzero"`
 }
 
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-func parseClaimToken(token string) (invoiceID, claimID uuid.UUID, ok bool) {
-	rest, found := strings.CutPrefix(token, tokenPrefix)
-	if !found {
-		return uuid.Nil, uuid.Nil, false
+// LookupRefundClaim returns the claim a token belongs to without redeeming
+// it, for the page where the customer enters the destination address. Any
+// token that does not belong to a claim (malformed, unknown, forged, or
+// another invoice's) gets ErrRefundClaim itself: the same value and text
+// whatever was wrong. A genuine token of a redeemed or paid claim is not
+// an error here: Status says so.
+func (e *Engine) LookupRefundClaim(ctx context.Context, token string) (*RefundClaimInfo, error) {
+	ref, ok := e.locateClaim(token)
+	if !ok {
+		return nil, ErrRefundClaim
 	}
-	enc, secret, found := strings.Cut(rest, "_")
-	if !found || len(secret) < 26 {
-		return uuid.Nil, uuid.Nil, false
+	inv, err := e.cfg.Store.GetInvoice(ctx, ref.invoiceID)
+	if isNotFound(err) {
+		return nil, ErrRefundClaim
 	}
-	ids, err := base64.RawURLEncoding.DecodeString(enc)
-	if err != nil || len(ids) != 32 {
-		return uuid.Nil, uuid.Nil, false
+	if err != nil {
+		return nil, fmt.Errorf("invoice: look up refund claim: %w", err)
 	}
-	copy(invoiceID[:], ids[:16])
-	copy(claimID[:], ids[16:])
-	return invoiceID, claimID, true
+	rc := inv.RefundClaim(ref.claimID)
+	if !ref.matches(rc) {
+		return nil, ErrRefundClaim
+	}
+	return &RefundClaimInfo{
+		ClaimID: rc.ID, InvoiceID: inv.ID, ForeignID: inv.ForeignID, Title: inv.Title,
+		Amount: rc.Amount, Currency: rc.Currency, Reason: rc.Reason, Status: rc.Status,
+		Destination: rc.Destination, CreatedAt: rc.CreatedAt, RedeemedAt: rc.RedeemedAt, PaidAt: rc.PaidAt,
+	}, nil
 }
 
 // RedeemRefundClaim lets the customer claim a refund once, giving the
-// address to pay it to. Any token that does not match an open claim
-// yields an error matching ErrRefundClaim (the same for unknown, bad and
-// already redeemed tokens, so tokens cannot be probed).
+// address to pay it to. In the same atomic store operation it marks the
+// claim redeemed (so it is listed by RefundClaimsAwaitingPayout) and, when
+// Config.PayoutNotifier is set, records a RefundPayout for it on the
+// outbox.
+//
+// Errors: any token that does not belong to a claim gets ErrRefundClaim
+// itself, the same value and text whatever was wrong (see
+// LookupRefundClaim); a genuine token of a claim already redeemed or paid
+// gets ErrRefundClaimRedeemed; an address refused by the default check or
+// by the currency's Config.DestinationValidators entry gets a
+// *ValidationError on field "address" (checked only for a genuine token of
+// an open claim, since the currency is the claim's).
 func (e *Engine) RedeemRefundClaim(ctx context.Context, token, destination string) (*RefundClaim, error) {
-	destination = strings.TrimSpace(destination)
-	if destination == "" || len(destination) > 255 || strings.ContainsFunc(destination, unicode.IsSpace) {
-		v := &ValidationError{}
-		v.add("address", "The address format is invalid.")
-		return nil, v
-	}
-	invoiceID, claimID, ok := parseClaimToken(token)
+	ref, ok := e.locateClaim(token)
 	if !ok {
-		return nil, fmt.Errorf("%w: malformed token", ErrRefundClaim)
+		return nil, ErrRefundClaim
 	}
 	var claim RefundClaim
-	_, err := e.mutate(ctx, e.byID(invoiceID), func(ch *change) error {
-		rc := ch.inv.RefundClaim(claimID)
-		if rc == nil || subtle.ConstantTimeCompare([]byte(rc.TokenHash), []byte(hashToken(token))) != 1 ||
-			rc.Status != RefundOpen {
+	_, err := e.mutate(ctx, e.byID(ref.invoiceID), func(ch *change) error {
+		rc := ch.inv.RefundClaim(ref.claimID)
+		switch {
+		case !ref.matches(rc):
 			return ErrRefundClaim
+		case rc.Status != RefundOpen:
+			return ErrRefundClaimRedeemed
+		}
+		dest, err := e.checkDestination(rc.Currency, destination)
+		if err != nil {
+			return err
 		}
 		rc.Status = RefundRedeemed
-		rc.Destination = destination
+		rc.Destination = dest
 		rc.RedeemedAt = ch.now
 		ch.touch()
+		if e.cfg.PayoutNotifier != nil {
+			p := payoutOf(ch.inv, rc)
+			ch.enqueue(&Delivery{Channel: ChannelPayout, Payout: &p})
+		}
 		claim = *rc
 		return nil
 	})
-	if err != nil {
-		if isNotFound(err) {
-			return nil, fmt.Errorf("%w: unknown token", ErrRefundClaim)
-		}
+	switch {
+	case isNotFound(err):
+		return nil, ErrRefundClaim
+	case err != nil:
 		return nil, err
 	}
 	return &claim, nil
 }
 
 // MarkRefundClaimPaid records that the merchant's payout system paid a
-// redeemed claim, with its payout reference (e.g. the payout txid). It
-// fails with ErrRefundClaim unless the claim is redeemed, and with
-// ErrNotFound for an unknown invoice or claim.
+// redeemed claim, with its payout reference (e.g. the payout txid;
+// required, at most 255 printable characters). It is idempotent: marking
+// a paid claim paid again with the same reference returns it unchanged,
+// so a payout worker may retry after a crash. Errors: a *ValidationError
+// on field "payout_ref" for a bad reference; ErrNotFound for an unknown
+// invoice or claim; ErrRefundClaim when the claim is still open (not
+// redeemed) or was paid with another reference.
 func (e *Engine) MarkRefundClaimPaid(ctx context.Context, foreignID string, claimID uuid.UUID, payoutRef string) (*RefundClaim, error) {
+	if msg := checkText(payoutRef); msg != "" {
+		v := &ValidationError{}
+		v.add("payout_ref", "The payout reference "+msg)
+		return nil, v
+	}
 	var claim RefundClaim
 	_, err := e.mutate(ctx, e.byForeignID(foreignID), func(ch *change) error {
 		rc := ch.inv.RefundClaim(claimID)
 		switch {
 		case rc == nil:
 			return fmt.Errorf("invoice %q: refund claim %s: %w", foreignID, claimID, ErrNotFound)
+		case rc.Status == RefundPaid && rc.PayoutRef == payoutRef:
+			claim = *rc
+			return nil // already done: nothing to store
+		case rc.Status == RefundPaid:
+			return fmt.Errorf("%w: claim %s was already paid with another payout reference", ErrRefundClaim, claimID)
 		case rc.Status != RefundRedeemed:
 			return fmt.Errorf("%w: claim %s is %s, not redeemed", ErrRefundClaim, claimID, rc.Status)
 		}

@@ -52,7 +52,8 @@ type Store interface {
 
 	// ListInvoices returns up to q.Limit invoices in ascending ID order,
 	// starting after q.After (uuid.Nil: from the start), filtered by status
-	// when q.Status is non-zero.
+	// when q.Status is non-zero and by creation time when q.CreatedFrom or
+	// q.CreatedBefore is non-zero.
 	ListInvoices(ctx context.Context, q ListQuery) ([]*Invoice, error)
 
 	// UpdateInvoice atomically replaces the stored invoice with inv and
@@ -68,7 +69,10 @@ type Store interface {
 	// records must be new (unique IDs) and belong to inv; the store takes
 	// them as they are (State, NextAttemptAt, Seq set by the engine) and
 	// takes ownership of them: the caller never uses or modifies a record
-	// after passing it, so a store may keep it without copying.
+	// after passing it, so a store may keep it without copying. Channels
+	// are ChannelMerchant (Callback set), ChannelCustomer (Notice set; the
+	// engine never gives a notice a Token, and a store need not keep one)
+	// and ChannelPayout (Payout set).
 	UpdateInvoice(ctx context.Context, inv *Invoice, outbox []*Delivery) error
 
 	// UpdateInvoices applies a batch of versioned updates, each as
@@ -149,6 +153,14 @@ type Store interface {
 	// ascending ID order, after the cursor q.After.
 	ListDeliveries(ctx context.Context, q DeliveryQuery) ([]*Delivery, error)
 
+	// ListAwaitingPayout returns copies of up to limit invoices that have
+	// at least one refund claim in status RefundRedeemed (redeemed, not yet
+	// paid), in ascending ID order after the cursor after (uuid.Nil: from
+	// the start). Its cost must depend on the number of such invoices, not
+	// on the number of invoices stored (an index, not a scan). A limit of
+	// zero or less returns nothing.
+	ListAwaitingPayout(ctx context.Context, after uuid.UUID, limit int) ([]*Invoice, error)
+
 	// RedeliverDelivery makes a dead (or delivered) delivery pending again
 	// with NextAttemptAt = now, keeping its ID and attempts, in its Seq
 	// place in its invoice's queue (a later delivery already held keeps its
@@ -183,6 +195,11 @@ type ListQuery struct {
 	Status Status    // 0: any status
 	After  uuid.UUID // cursor: the last ID of the previous page
 	Limit  int       // > 0
+	// CreatedFrom, when non-zero, keeps invoices with CreatedAt at or
+	// after it.
+	CreatedFrom time.Time
+	// CreatedBefore, when non-zero, keeps invoices with CreatedAt before it.
+	CreatedBefore time.Time
 }
 
 // DeliveryQuery selects deliveries for Store.ListDeliveries: those of one

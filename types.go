@@ -259,15 +259,19 @@ func (s *RefundClaimStatus) UnmarshalText(b []byte) error {
 	return fmt.Errorf("invoice: unknown refund claim status %q: %w", b, ErrUnknownValue)
 }
 
-// RefundClaim is money the customer may claim back. Only a hash of its token
-// is stored; the token itself travels once, in the customer notification.
+// RefundClaim is money the customer may claim back. Nothing of its token is
+// stored: the engine derives the token from the claim's location and
+// Config.RefundTokenKeys when it hands the customer notice over.
 type RefundClaim struct {
-	ID        uuid.UUID         `json:"id"`
-	Amount    decimal.Decimal   `json:"amount"`
-	Currency  string            `json:"currency"` // the payment currency actually received
-	Reason    string            `json:"reason"`
-	TxIDs     []string          `json:"txids,omitempty"` // transactions it refunds
-	TokenHash string            `json:"token_hash"`      // hex SHA-256 of the claim token
+	ID       uuid.UUID       `json:"id"`
+	Amount   decimal.Decimal `json:"amount"`
+	Currency string          `json:"currency"` // the payment currency actually received
+	Reason   string          `json:"reason"`
+	TxIDs    []string        `json:"txids,omitempty"` // transactions it refunds
+	// TokenHash is set only on claims made before tokens were derived:
+	// the hex SHA-256 of the random token sent then, which still redeems
+	// the claim. Empty on every claim made now.
+	TokenHash string            `json:"token_hash,omitempty"`
 	Status    RefundClaimStatus `json:"status"`
 	// Destination is the address the customer gave when redeeming.
 	Destination string    `json:"destination,omitempty"`

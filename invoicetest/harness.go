@@ -1,6 +1,7 @@
 package invoicetest
 
 import (
+	"os"
 	"testing"
 
 	"github.com/cryptoinvoice/invoice"
@@ -20,7 +21,9 @@ type Harness struct {
 }
 
 // New builds a Harness: memstore, a Clock at Epoch, the Rates above,
-// deterministic addresses and sequential IDs. Options may change the
+// deterministic addresses, sequential IDs and the fixed RefundTokenKey
+// (or, when the environment variable DefaultIDsEnv is set, the default
+// UUIDv7 IDs and a random key, as with the DefaultIDs option). Options may change the
 // configuration before the engine is built (for example the payment
 // window, the currency table, or Store to run on another store). It fails
 // the test if the configuration is invalid.
@@ -50,6 +53,10 @@ func NewHarness(opts ...func(*invoice.Config)) (*Harness, error) {
 		CustomerNotifier: h.Customers,
 		Clock:            h.Clock,
 		NewID:            SequentialIDs(),
+		RefundTokenKeys:  [][]byte{RefundTokenKey()},
+	}
+	if os.Getenv(DefaultIDsEnv) != "" {
+		DefaultIDs(&cfg)
 	}
 	for _, opt := range opts {
 		opt(&cfg)
@@ -60,4 +67,27 @@ func NewHarness(opts ...func(*invoice.Config)) (*Harness, error) {
 	}
 	h.Engine, h.Config, h.Store = e, cfg, cfg.Store
 	return h, nil
+}
+
+// RefundTokenKey returns the fixed refund token key New configures: 32
+// bytes, the same on every call, so tokens are reproducible in tests.
+// Never use it outside tests.
+func RefundTokenKey() []byte {
+	return []byte("invoicetest refund token key 32b")
+}
+
+// DefaultIDsEnv names the environment variable that makes New start from
+// the default ID source and a random key (DefaultIDs) instead of the
+// deterministic ones, so a whole test suite can be run a second time under
+// the default configuration: INVOICETEST_DEFAULT_IDS=1 go test ./...
+// (.ci/run does so for the root package and webhook). Options given to
+// New still apply after it.
+const DefaultIDsEnv = "INVOICETEST_DEFAULT_IDS"
+
+// DefaultIDs is an option for New: the engine's default ID source
+// (uuid.NewV7) and a fresh random refund token key instead of sequential
+// IDs and the fixed key, so a test runs under the default configuration.
+func DefaultIDs(cfg *invoice.Config) {
+	cfg.NewID = nil
+	cfg.RefundTokenKeys = [][]byte{invoice.NewRefundTokenKey()}
 }

@@ -11,14 +11,15 @@ import (
 // ErrRefused is what a Notifier returns for an attempt it was told to fail.
 var ErrRefused = errors.New("invoicetest: delivery refused")
 
-// Notifier records every merchant callback and customer notice it
-// acknowledges; it implements both invoice.Notifier and
-// invoice.CustomerNotifier. FailNext makes it refuse attempts, to exercise
+// Notifier records every merchant callback, customer notice and refund
+// payout it acknowledges; it implements invoice.Notifier,
+// invoice.CustomerNotifier and invoice.PayoutNotifier. FailNext makes it refuse attempts, to exercise
 // retries. Safe for concurrent use.
 type Notifier struct {
 	mu        sync.Mutex
 	callbacks []*invoice.Delivery
 	notices   []*invoice.RefundNotice
+	payouts   []*invoice.RefundPayout
 	attempts  int
 	failNext  int
 }
@@ -48,6 +49,33 @@ func (n *Notifier) NotifyCustomer(ctx context.Context, rn *invoice.RefundNotice)
 	cp := *rn
 	n.notices = append(n.notices, &cp)
 	return nil
+}
+
+// NotifyPayout records the refund payout (or refuses it while FailNext
+// lasts).
+func (n *Notifier) NotifyPayout(ctx context.Context, p *invoice.RefundPayout) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if err := n.attempt(ctx); err != nil {
+		return err
+	}
+	cp := *p
+	n.payouts = append(n.payouts, &cp)
+	return nil
+}
+
+// Payouts returns the acknowledged refund payouts of one invoice (all when
+// foreignID is ""), in delivery order.
+func (n *Notifier) Payouts(foreignID string) []*invoice.RefundPayout {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []*invoice.RefundPayout
+	for _, p := range n.payouts {
+		if foreignID == "" || p.ForeignID == foreignID {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // attempt counts one attempt and says whether it fails (a done context,
@@ -127,5 +155,5 @@ func (n *Notifier) Notices(foreignID string) []*invoice.RefundNotice {
 func (n *Notifier) Reset() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.callbacks, n.notices, n.attempts, n.failNext = nil, nil, 0, 0
+	n.callbacks, n.notices, n.payouts, n.attempts, n.failNext = nil, nil, nil, 0, 0
 }

@@ -25,6 +25,8 @@
 //     one (short) queue.
 //   - ClaimDueInvoices and ClaimDeliveries: O(k log N) and O(k log Q) for k
 //     claimed items; they never look at what is not due.
+//   - ListAwaitingPayout: O(a log a) for the a invoices with a refund
+//     claim awaiting payout, kept in a map of their own.
 //   - ListInvoices and ListDeliveries without InvoiceID: O(log N + s),
 //     where s is the number of records examined after the cursor until
 //     Limit match the filter (with a filter that rarely matches, such as
@@ -77,6 +79,9 @@ type Store struct {
 	// replaced, so an entry is never wrong; it is dropped by the update,
 	// and the map is emptied should it outgrow maxSwept.
 	swept map[uuid.UUID]*record
+	// awaiting holds the invoices with a refund claim awaiting payout
+	// (see ListAwaitingPayout); updated by every create and update.
+	awaiting map[uuid.UUID]*record
 
 	deliveries idIndex[*invoice.Delivery] // every delivery, by ID
 	// leased holds the deliveries under a ClaimDeliveries lease by lease
@@ -94,6 +99,7 @@ var _ invoice.Store = (*Store)(nil)
 func New() *Store {
 	return &Store{
 		byForeign: make(map[string]*record),
+		awaiting:  make(map[uuid.UUID]*record),
 		byToken:   make(map[string]*record),
 		byAddress: make(map[string]*record),
 		sequences: make(map[string]int64),
@@ -117,7 +123,7 @@ type record struct {
 	// deliveries are the invoice's outbox records in insertion order;
 	// queues[ch-1] holds the pending ones of channel ch (nil when none).
 	deliveries []*invoice.Delivery
-	queues     [2]*queue
+	queues     [3]*queue
 }
 
 // sweepAt is the record's key in the deadline heap: when it may next be
@@ -173,6 +179,7 @@ func (s *Store) CreateInvoice(ctx context.Context, inv *invoice.Invoice) error {
 	}
 	s.indexAddress(r, "")
 	s.resetSweep(r)
+	s.indexPayout(r)
 	inv.Number = stored.Number
 	inv.Version = stored.Version
 	return nil
@@ -223,7 +230,9 @@ func (s *Store) ListInvoices(ctx context.Context, q invoice.ListQuery) ([]*invoi
 	var out []*invoice.Invoice
 	for _, r := range s.invoices.after(q.After) {
 		inv := &r.inv
-		if q.Status != 0 && inv.Status != q.Status {
+		if q.Status != 0 && inv.Status != q.Status ||
+			!q.CreatedFrom.IsZero() && inv.CreatedAt.Before(q.CreatedFrom) ||
+			!q.CreatedBefore.IsZero() && !inv.CreatedAt.Before(q.CreatedBefore) {
 			continue
 		}
 		out = append(out, inv.Clone())
@@ -317,6 +326,7 @@ func (s *Store) applyUpdate(r *record, inv *invoice.Invoice, outbox []*invoice.D
 	r.inv.Version = inv.Version + 1
 	r.leaseUntil = time.Time{}
 	s.resetSweep(r)
+	s.indexPayout(r)
 	for _, d := range outbox {
 		s.addDelivery(r, d) // the store owns it now (see invoice.Store.UpdateInvoice)
 	}

@@ -117,7 +117,7 @@ func (s *Store) checkOutbox(invoiceID uuid.UUID, outbox []*invoice.Delivery) err
 			return fmt.Errorf("memstore: update invoice %s: outbox record %d is nil", invoiceID, i)
 		case d.InvoiceID != invoiceID:
 			return fmt.Errorf("memstore: update invoice %s: delivery %s belongs to invoice %s", invoiceID, d.ID, d.InvoiceID)
-		case d.Channel != invoice.ChannelMerchant && d.Channel != invoice.ChannelCustomer:
+		case d.Channel < invoice.ChannelMerchant || d.Channel > invoice.ChannelPayout:
 			return fmt.Errorf("memstore: update invoice %s: delivery %s has unknown channel %d", invoiceID, d.ID, d.Channel)
 		}
 		if _, stored := s.deliveries.get(d.ID); stored {
@@ -148,7 +148,7 @@ func (s *Store) addDelivery(r *record, d *invoice.Delivery) {
 // queueOf returns the slot of d's queue on its invoice's record.
 func (s *Store) queueOf(d *invoice.Delivery) **queue {
 	r, _ := s.invoices.get(d.InvoiceID)
-	if r == nil || d.Channel < invoice.ChannelMerchant || d.Channel > invoice.ChannelCustomer {
+	if r == nil || d.Channel < invoice.ChannelMerchant || d.Channel > invoice.ChannelPayout {
 		return nil
 	}
 	return &r.queues[d.Channel-1]

@@ -311,7 +311,8 @@ type jNotice struct {
 	Amount    jdec      `json:"amount"`
 	Currency  string    `json:"currency"`
 	Reason    string    `json:"reason"`
-	Token     string    `json:"token"`
+	// No token: the engine never stores one (a notice of an older schema
+	// had one; migration 0003 removed it).
 }
 
 // encodeCallback returns the jsonb document of cb, or nil for no callback.
@@ -403,7 +404,7 @@ func encodeNotice(n *invoice.RefundNotice) ([]byte, error) {
 	}
 	b, err := json.Marshal(jNotice{
 		ClaimID: n.ClaimID, InvoiceID: n.InvoiceID, ForeignID: n.ForeignID, Email: n.Email,
-		Amount: jdec(n.Amount), Currency: n.Currency, Reason: n.Reason, Token: n.Token,
+		Amount: jdec(n.Amount), Currency: n.Currency, Reason: n.Reason,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: encode notice: %w", err)
@@ -422,7 +423,7 @@ func decodeNotice(b []byte) (*invoice.RefundNotice, error) {
 	}
 	return &invoice.RefundNotice{
 		ClaimID: j.ClaimID, InvoiceID: j.InvoiceID, ForeignID: j.ForeignID, Email: j.Email,
-		Amount: decimal.Decimal(j.Amount), Currency: j.Currency, Reason: j.Reason, Token: j.Token,
+		Amount: decimal.Decimal(j.Amount), Currency: j.Currency, Reason: j.Reason,
 	}, nil
 }
 

@@ -204,12 +204,16 @@ func (c *stmtCache) get(k stmtKey, build func() string) string {
 
 // deliveryInsertColumns are the columns of an inserted outbox row, in the
 // order of outboxArgs.
-const deliveryInsertColumns = `id, invoice_id, channel, seq, callback, notice, state, created_at, next_attempt_at,
-	attempts, lease_id, lease_until, ready_at`
+const deliveryInsertColumns = `id, invoice_id, channel, seq, callback, notice, payout, state, created_at,
+	next_attempt_at, attempts, lease_id, lease_until, ready_at`
+
+// outboxParams is the number of parameters of one outbox row of a single
+// update (deliveryInsertColumns without invoice_id).
+const outboxParams = 13
 
 // buildUpdate returns the single-invoice update of the columns in cols
 // with n outbox rows: $1 id, $2 the expected version, then the columns'
-// values in order, then 12 per outbox row. It returns the new version, or
+// values in order, then outboxParams per outbox row. It returns the new version, or
 // no row when the version did not match.
 func buildUpdate(schema string, cols colMask, n int) string {
 	var b strings.Builder
@@ -231,17 +235,17 @@ func buildUpdate(schema string, cols colMask, n int) string {
 	upd := b.String()
 	b.Reset()
 	b.WriteString("WITH upd AS (" + upd + "),\nins AS (INSERT INTO " + schema + ".deliveries (" + deliveryInsertColumns + ")\n")
-	b.WriteString("\tSELECT o.id, upd.id, o.channel, o.seq, o.callback::jsonb, o.notice::jsonb, o.state, o.created_at, " +
+	b.WriteString("\tSELECT o.id, upd.id, o.channel, o.seq, o.callback::jsonb, o.notice::jsonb, o.payout::jsonb, o.state, o.created_at, " +
 		"o.next_attempt_at, COALESCE(o.attempts::jsonb, '[]'), o.lease_id, o.lease_until, o.ready_at\n\tFROM upd CROSS JOIN (VALUES ")
 	for r := range n {
 		if r > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString("(" + param("::uuid") + ", " + param("::text") + ", " + param("::bigint") + ", " + param("::text") +
-			", " + param("::text") + ", " + param("::text") + ", " + param("::timestamptz") + ", " + param("::timestamptz") +
+			", " + param("::text") + ", " + param("::text") + ", " + param("::text") + ", " + param("::timestamptz") + ", " + param("::timestamptz") +
 			", " + param("::text") + ", " + param("::uuid") + ", " + param("::timestamptz") + ", " + param("::timestamptz") + ")")
 	}
-	b.WriteString(") AS o(id, channel, seq, callback, notice, state, created_at, next_attempt_at, attempts, lease_id, " +
+	b.WriteString(") AS o(id, channel, seq, callback, notice, payout, state, created_at, next_attempt_at, attempts, lease_id, " +
 		"lease_until, ready_at)\n\tRETURNING 1)\nSELECT id, version FROM upd")
 	return b.String()
 }
@@ -249,7 +253,7 @@ func buildUpdate(schema string, cols colMask, n int) string {
 // buildBatchUpdate returns the batched update of the columns in cols: $1
 // ids, $2 expected versions, $3 foreign_ids and $4 checkout tokens (which
 // must match the stored ones), then one array per column in cols, then
-// the outbox rows as 13 arrays (deliveryInsertColumns). It returns the id
+// the outbox rows as 14 arrays (deliveryInsertColumns). It returns the id
 // and new version of each invoice it updated.
 func buildBatchUpdate(schema string, cols colMask) string {
 	var (
@@ -272,11 +276,11 @@ func buildBatchUpdate(schema string, cols colMask) string {
 		"\n\tFROM v WHERE i.id = v.id AND i.version = v.version AND i.foreign_id = v.fid AND i.checkout_token = v.tok" +
 		"\n\tRETURNING i.id, i.version),\n" +
 		"ins AS (INSERT INTO " + schema + ".deliveries (" + deliveryInsertColumns + ")\n" +
-		"\tSELECT o.id, o.invoice_id, o.channel, o.seq, o.callback::jsonb, o.notice::jsonb, o.state, o.created_at, " +
+		"\tSELECT o.id, o.invoice_id, o.channel, o.seq, o.callback::jsonb, o.notice::jsonb, o.payout::jsonb, o.state, o.created_at, " +
 		"o.next_attempt_at, COALESCE(o.attempts::jsonb, '[]'), o.lease_id, o.lease_until, o.ready_at\n" +
 		"\tFROM unnest(" + strings.Join([]string{oa(1, "uuid[]"), oa(2, "uuid[]"), oa(3, "text[]"), oa(4, "bigint[]"),
-		oa(5, "text[]"), oa(6, "text[]"), oa(7, "text[]"), oa(8, "timestamptz[]"), oa(9, "timestamptz[]"),
-		oa(10, "text[]"), oa(11, "uuid[]"), oa(12, "timestamptz[]"), oa(13, "timestamptz[]")}, ", ") +
-		") AS o(id, invoice_id, channel, seq, callback, notice, state, created_at, next_attempt_at, attempts, lease_id, " +
+		oa(5, "text[]"), oa(6, "text[]"), oa(7, "text[]"), oa(8, "text[]"), oa(9, "timestamptz[]"), oa(10, "timestamptz[]"),
+		oa(11, "text[]"), oa(12, "uuid[]"), oa(13, "timestamptz[]"), oa(14, "timestamptz[]")}, ", ") +
+		") AS o(id, invoice_id, channel, seq, callback, notice, payout, state, created_at, next_attempt_at, attempts, lease_id, " +
 		"lease_until, ready_at)\n\tJOIN upd ON upd.id = o.invoice_id\n\tRETURNING 1)\nSELECT id, version FROM upd"
 }

@@ -25,8 +25,11 @@
 //     deadline while the sweep may act on the invoice, or the end of a
 //     sweep claim's lease; NULL when final or without deadline, and a
 //     partial index on it makes the sweep independent of the table size.
-//   - deliveries: the outbox, one row per callback or customer notice,
-//     with the payload as jsonb (callback or notice), state, seq,
+//     Another partial index holds only the invoices with a refund claim
+//     awaiting payout (ListAwaitingPayout).
+//   - deliveries: the outbox, one row per callback, customer notice
+//     (never with its token) or refund payout, with the payload as jsonb
+//     (callback, notice or payout), state, seq,
 //     next_attempt_at, the lease (lease_id, lease_until), every attempt in
 //     a jsonb array, and ready_at (next_attempt_at, or lease_until while
 //     leased) with a partial index over the pending rows.

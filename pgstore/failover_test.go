@@ -218,8 +218,18 @@ func runFailover(t *testing.T, syncStandby bool) *failoverResult {
 	time.Sleep(1600 * time.Millisecond)
 	_, err := h.Engine.Sweep(bg)
 	require.NoError(t, err)
-	_, err = h.Engine.DeliverDue(bg)
-	require.NoError(t, err)
+	// Deliveries the stopped engines held stay leased until DeliveryLease
+	// (2 s) runs out; then they are anyone's again.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		_, err = h.Engine.DeliverDue(bg)
+		require.NoError(t, err)
+		pending, err := s.ListDeliveries(bg, invoice.DeliveryQuery{State: invoice.DeliveryPending, Limit: 1})
+		require.NoError(t, err)
+		if len(pending) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 
 	// Check against the ledger and the new primary.
 	killed := killStart

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	invoice "github.com/cryptoinvoice/invoice"
 )
@@ -230,12 +231,22 @@ func (s *Store) ListInvoices(ctx context.Context, q invoice.ListQuery) ([]*invoi
 		return nil, nil
 	}
 	query, args := s.sql.listInvoices, []any{q.After, q.Limit}
+	ranged := !q.CreatedFrom.IsZero() || !q.CreatedBefore.IsZero()
+	if ranged {
+		query, args = s.sql.listInvoicesCreated[0], append(args,
+			timeBound(q.CreatedFrom, pgtype.NegativeInfinity), timeBound(q.CreatedBefore, pgtype.Infinity))
+	}
 	if q.Status != 0 {
 		status, err := columnEnum("status", q.Status)
 		if err != nil {
 			return nil, err
 		}
-		query, args = s.sql.listInvoicesStatus, append(args, status)
+		if ranged {
+			query = s.sql.listInvoicesCreated[1]
+		} else {
+			query = s.sql.listInvoicesStatus
+		}
+		args = append(args, status)
 	}
 	var out []*invoice.Invoice
 	err := s.run(ctx, "list invoices", func(ctx context.Context) error {
@@ -258,6 +269,14 @@ func (s *Store) ListInvoices(ctx context.Context, q invoice.ListQuery) ([]*invoi
 		return nil, err
 	}
 	return out, nil
+}
+
+// timeBound is t, or the given infinity when t is zero (no bound).
+func timeBound(t time.Time, inf pgtype.InfinityModifier) pgtype.Timestamptz {
+	if t.IsZero() {
+		return pgtype.Timestamptz{InfinityModifier: inf, Valid: true}
+	}
+	return pgtype.Timestamptz{Time: t, Valid: true}
 }
 
 // ClaimDueInvoices returns copies of up to limit invoices whose sweep key

@@ -15,7 +15,7 @@ import (
 
 func channelName(ch invoice.Channel) (string, error) {
 	switch ch {
-	case invoice.ChannelMerchant, invoice.ChannelCustomer:
+	case invoice.ChannelMerchant, invoice.ChannelCustomer, invoice.ChannelPayout:
 		return ch.String(), nil
 	}
 	return "", fmt.Errorf("pgstore: unknown delivery channel %d: %w", ch, invoice.ErrUnknownValue)
@@ -27,6 +27,8 @@ func parseChannel(s string) (invoice.Channel, error) {
 		return invoice.ChannelMerchant, nil
 	case "customer":
 		return invoice.ChannelCustomer, nil
+	case "payout":
+		return invoice.ChannelPayout, nil
 	}
 	return 0, fmt.Errorf("pgstore: unknown delivery channel %q: %w", s, invoice.ErrUnknownValue)
 }
@@ -54,12 +56,13 @@ func scanDelivery(row pgx.Row, extra ...any) (*invoice.Delivery, error) {
 		d                   invoice.Delivery
 		channel, state      string
 		callback, notice    []byte
+		payout              []byte
 		attempts            []byte
 		created, leaseUntil *time.Time
 		leaseID             *uuid.UUID
 	)
 	dest := append([]any{&d.ID, &d.InvoiceID, &channel, &d.Seq, &callback, &notice, &state, &created,
-		&d.NextAttemptAt, &attempts, &leaseID, &leaseUntil}, extra...)
+		&d.NextAttemptAt, &attempts, &leaseID, &leaseUntil, &payout}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -74,6 +77,9 @@ func scanDelivery(row pgx.Row, extra ...any) (*invoice.Delivery, error) {
 		return nil, err
 	}
 	if d.Notice, err = decodeNotice(notice); err != nil {
+		return nil, err
+	}
+	if d.Payout, err = decodePayout(payout); err != nil {
 		return nil, err
 	}
 	if d.Attempts, err = decodeAttempts(attempts); err != nil {

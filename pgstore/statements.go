@@ -16,6 +16,7 @@ type statements struct {
 	nextSequence        string
 	listInvoices        string
 	listInvoicesStatus  string
+	listInvoicesCreated [2]string // by status filter; $3, $4 the creation range
 	invoiceVersion      string
 	invoiceKeys         string
 	claimDueInvoices    string
@@ -28,6 +29,8 @@ type statements struct {
 	getDelivery        string
 	listDeliveries     [4]string // by (invoice filter, state filter)
 	redeliverDelivery  string
+
+	listAwaitingPayout string
 }
 
 // invoiceColumns is the select list scanned by scanInvoice.
@@ -39,7 +42,7 @@ const invoiceColumns = `id, number, foreign_id, end_user_reference, type, paymen
 
 // deliveryColumns is the select list scanned by scanDelivery.
 const deliveryColumns = `id, invoice_id, channel, seq, callback, notice, state, created_at,
-	next_attempt_at, attempts, lease_id, lease_until`
+	next_attempt_at, attempts, lease_id, lease_until, payout`
 
 func prefixed(prefix, cols string) string {
 	parts := strings.Split(cols, ",")
@@ -80,6 +83,10 @@ RETURNING number`),
 	RETURNING next - 1`),
 		listInvoices:       r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE id > $1 ORDER BY id LIMIT $2`),
 		listInvoicesStatus: r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE status = $3 AND id > $1 ORDER BY id LIMIT $2`),
+		listInvoicesCreated: [2]string{
+			r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE id > $1 AND created_at >= $3 AND created_at < $4 ORDER BY id LIMIT $2`),
+			r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE status = $5 AND id > $1 AND created_at >= $3 AND created_at < $4 ORDER BY id LIMIT $2`),
+		},
 
 		// The update paths (update.go) build their statements per shape;
 		// these tell why an update did not apply, on that path only.
@@ -163,6 +170,11 @@ RETURNING d.id`),
 	WHERE id = $1 AND state <> 'pending'
 	RETURNING 1)
 SELECT EXISTS (SELECT 1 FROM {schema}.deliveries WHERE id = $1)`),
+
+		// $1 after, $2 limit. The predicate is the one of the partial index
+		// invoices_awaiting_payout_idx, word for word.
+		listAwaitingPayout: r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices
+WHERE refund_claims @> '[{"status": "redeemed"}]' AND id > $1 ORDER BY id LIMIT $2`),
 	}
 	// $1 after, $2 limit, then the filters in use (invoice, state), so
 	// each variant gets its own plan and index.

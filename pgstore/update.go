@@ -21,6 +21,7 @@ type outboxRow struct {
 	seq        int64
 	callback   pgtype.Text // JSON, encoded once
 	notice     pgtype.Text
+	payout     pgtype.Text
 	state      string
 	createdAt  pgtype.Timestamptz
 	next       time.Time
@@ -57,6 +58,11 @@ func outboxRows(invoiceID uuid.UUID, outbox []*invoice.Delivery) ([]outboxRow, e
 			return nil, err
 		}
 		r.notice = textArg(n)
+		po, err := encodePayout(d.Payout)
+		if err != nil {
+			return nil, err
+		}
+		r.payout = textArg(po)
 		state := d.State
 		if state == 0 {
 			state = invoice.DeliveryPending
@@ -138,7 +144,7 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 		cols = changedColumns(prev, args)
 	}
 	query := s.stmts.get(stmtKey{cols: cols, outbox: len(rows)}, func() string { return buildUpdate(s.ident, cols, len(rows)) })
-	params := make([]any, 0, 2+len(args)+12*len(rows))
+	params := make([]any, 0, 2+len(args)+outboxParams*len(rows))
 	params = append(params, inv.ID, inv.Version)
 	for i, a := range args {
 		if cols&(1<<i) != 0 {
@@ -146,7 +152,7 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 		}
 	}
 	for _, r := range rows {
-		params = append(params, r.id, r.channel, r.seq, r.callback, r.notice, r.state, r.createdAt, r.next,
+		params = append(params, r.id, r.channel, r.seq, r.callback, r.notice, r.payout, r.state, r.createdAt, r.next,
 			r.attempts, r.leaseID, r.leaseUntil, r.readyAt)
 	}
 	var (
@@ -366,6 +372,7 @@ type outboxArrays struct {
 	channel, state            []string
 	seq                       []int64
 	callback, notice, attempt []pgtype.Text
+	payout                    []pgtype.Text
 	createdAt, leaseUntil     []pgtype.Timestamptz
 	next, readyAt             []time.Time
 	leaseID                   []pgtype.UUID
@@ -374,18 +381,18 @@ type outboxArrays struct {
 func (o *outboxArrays) add(invoiceID uuid.UUID, r outboxRow) {
 	o.id, o.invoiceID = append(o.id, pgUUID(r.id)), append(o.invoiceID, pgUUID(invoiceID))
 	o.channel, o.seq = append(o.channel, r.channel), append(o.seq, r.seq)
-	o.callback, o.notice = append(o.callback, r.callback), append(o.notice, r.notice)
+	o.callback, o.notice, o.payout = append(o.callback, r.callback), append(o.notice, r.notice), append(o.payout, r.payout)
 	o.state, o.createdAt = append(o.state, r.state), append(o.createdAt, r.createdAt)
 	o.next, o.attempt = append(o.next, r.next), append(o.attempt, r.attempts)
 	o.leaseID, o.leaseUntil = append(o.leaseID, r.leaseID), append(o.leaseUntil, r.leaseUntil)
 	o.readyAt = append(o.readyAt, r.readyAt)
 }
 
-// params returns the 13 arrays in the order of deliveryInsertColumns.
+// params returns the 14 arrays in the order of deliveryInsertColumns.
 // Empty arrays are passed as such, never as NULL.
 func (o *outboxArrays) params() []any {
 	return []any{nonNil(o.id), nonNil(o.invoiceID), nonNil(o.channel), nonNil(o.seq), nonNil(o.callback),
-		nonNil(o.notice), nonNil(o.state), nonNil(o.createdAt), nonNil(o.next), nonNil(o.attempt),
+		nonNil(o.notice), nonNil(o.payout), nonNil(o.state), nonNil(o.createdAt), nonNil(o.next), nonNil(o.attempt),
 		nonNil(o.leaseID), nonNil(o.leaseUntil), nonNil(o.readyAt)}
 }
 

@@ -68,6 +68,7 @@ func Example() {
 		}),
 		Notifier:           invoice.NotifierFunc(func(ctx context.Context, d *invoice.Delivery) error { return nil }),
 		CustomerNotifier:   invoice.CustomerNotifierFunc(func(ctx context.Context, n *invoice.RefundNotice) error { return nil }),
+		RefundTokenKeys:    [][]byte{invoice.NewRefundTokenKey()}, // in a service: the same secret on every instance
 		AcceptedCurrencies: []string{"BTC"},
 	})
 	if err != nil {

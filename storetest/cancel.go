@@ -69,6 +69,8 @@ func testCancelledContext(f *fixture) {
 	canceled("NextSequence", err)
 	_, err = f.s.ListInvoices(cctx, invoice.ListQuery{Limit: 10})
 	canceled("ListInvoices", err)
+	_, err = f.s.ListAwaitingPayout(cctx, uuid.Nil, 10)
+	canceled("ListAwaitingPayout", err)
 	upd := f.get(a.ID)
 	upd.Title = "cancelled update"
 	upd.Deadline = time.Time{}

@@ -123,6 +123,7 @@ func requireDelivery(t *testing.T, want, got *invoice.Delivery, msgAndArgs ...an
 	requireSame(t, &w, &g, msgAndArgs...)
 	requireSameJSON(t, want.Callback, got.Callback, msgAndArgs...)
 	requireSameJSON(t, want.Notice, got.Notice, msgAndArgs...)
+	requireSameJSON(t, want.Payout, got.Payout, msgAndArgs...)
 }
 
 // stored returns a copy of d as the store should hold it after the given

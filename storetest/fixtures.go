@@ -193,8 +193,8 @@ func (f *fixture) fullInvoice() *invoice.Invoice {
 }
 
 // newDelivery returns a pending outbox record of inv on ch, due at `at`:
-// a merchant callback with empty (non-nil) transaction and fee lists, or a
-// customer refund notice.
+// a merchant callback with empty (non-nil) transaction and fee lists, a
+// customer refund notice, or a refund payout.
 func (f *fixture) newDelivery(inv *invoice.Invoice, ch invoice.Channel, seq int64, at time.Time) *invoice.Delivery {
 	d := &invoice.Delivery{
 		ID:            f.nextDeliveryID(),
@@ -218,11 +218,17 @@ func (f *fixture) newDelivery(inv *invoice.Invoice, ch invoice.Channel, seq int6
 			Fees:             []invoice.CallbackFee{},
 			Status:           inv.Status,
 		}
+	case invoice.ChannelPayout:
+		d.Payout = &invoice.RefundPayout{
+			ClaimID: testID(kindClaim, int(seq)), InvoiceID: inv.ID, ForeignID: inv.ForeignID,
+			Amount: dec("0.50"), Currency: "BTC", Destination: "bc1qcustomer", Reason: "overpaid",
+			RedeemedAt: at.Add(-time.Minute),
+		}
 	default:
+		// No Token: the engine never gives one to a store.
 		d.Notice = &invoice.RefundNotice{
 			ClaimID: testID(kindClaim, int(seq)), InvoiceID: inv.ID, ForeignID: inv.ForeignID,
 			Email: "buyer@example.com", Amount: dec("0.50"), Currency: "BTC", Reason: "overpaid",
-			Token: fmt.Sprintf("rc_token_%d", seq),
 		}
 	}
 	return d

@@ -562,6 +562,7 @@ func listCases() []testCase {
 	return []testCase{
 		{"OrderAndPaging", testListOrderAndPaging},
 		{"StatusFilter", testListStatusFilter},
+		{"CreatedRange", testListCreatedRange},
 		{"Empty", testListEmpty},
 	}
 }
@@ -668,6 +669,56 @@ func testListStatusFilter(f *fixture) {
 	got, err = f.s.ListInvoices(ctx(), invoice.ListQuery{Status: invoice.StatusCreated, Limit: 100})
 	require.NoError(t, err)
 	assert.NotContains(t, invoiceIDs(got), moved.ID)
+}
+
+func testListCreatedRange(f *fixture) {
+	t := f.t
+	// Creation times in another order than the IDs, one on each bound.
+	minutes := []int{30, 0, 10, 20, 10, 40, 19}
+	statuses := []invoice.Status{invoice.StatusCreated, invoice.StatusPending, invoice.StatusCreated,
+		invoice.StatusPending, invoice.StatusPending, invoice.StatusCreated, invoice.StatusCreated}
+	var all []*invoice.Invoice
+	for i, m := range minutes {
+		at := base.Add(time.Duration(m)*time.Minute + time.Microsecond*time.Duration(i%2))
+		all = append(all, f.create(withStatus(statuses[i]), func(inv *invoice.Invoice) { inv.CreatedAt = at }))
+	}
+	from, before := base.Add(10*time.Minute), base.Add(30*time.Minute)
+	want := func(st invoice.Status, from, before time.Time) []uuid.UUID {
+		var ids []uuid.UUID
+		for _, inv := range all {
+			if (st == 0 || inv.Status == st) && (from.IsZero() || !inv.CreatedAt.Before(from)) &&
+				(before.IsZero() || inv.CreatedAt.Before(before)) {
+				ids = append(ids, inv.ID)
+			}
+		}
+		slices.SortFunc(ids, compareIDs)
+		return ids
+	}
+	cases := []struct {
+		status       invoice.Status
+		from, before time.Time
+	}{
+		{0, from, before}, {0, from, time.Time{}}, {0, time.Time{}, before},
+		{invoice.StatusPending, from, before}, {invoice.StatusCreated, time.Time{}, before},
+		{invoice.StatusCreated, from, time.Time{}}, {0, before, from},
+	}
+	for _, c := range cases {
+		q := invoice.ListQuery{Status: c.status, CreatedFrom: c.from, CreatedBefore: c.before, Limit: 100}
+		got, err := f.s.ListInvoices(ctx(), q)
+		require.NoError(t, err)
+		require.Equal(t, want(c.status, c.from, c.before), invoiceIDs(got), "%+v", c)
+
+		var paged []uuid.UUID
+		for q.Limit = 2; ; q.After = paged[len(paged)-1] {
+			page, err := f.s.ListInvoices(ctx(), q)
+			require.NoError(t, err)
+			if len(page) == 0 {
+				break
+			}
+			paged = append(paged, invoiceIDs(page)...)
+		}
+		require.Equal(t, want(c.status, c.from, c.before), paged, "%+v paged by 2", c)
+	}
 }
 
 func testListEmpty(f *fixture) {

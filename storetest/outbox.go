@@ -131,7 +131,9 @@ func testOutboxPayloads(f *fixture) {
 	nilLists.Callback.Transactions, nilLists.Callback.Fees = nil, nil
 	notice := f.newDelivery(inv, invoice.ChannelCustomer, 4, base)
 	notice.Notice.Amount = dec("0.123456789012345678")
-	f.update(inv, empty, full, nilLists, notice)
+	payout := f.newDelivery(inv, invoice.ChannelPayout, 5, base)
+	payout.Payout.Amount = dec("0.000000000000000001")
+	f.update(inv, empty, full, nilLists, notice, payout)
 
 	check := func(where string, got *invoice.Delivery) {
 		t.Helper()
@@ -155,21 +157,30 @@ func testOutboxPayloads(f *fixture) {
 			requireDelivery(t, notice, got, where)
 			require.Nil(t, got.Callback)
 			requireDecimal(t, dec("0.123456789012345678"), got.Notice.Amount, where+" Notice.Amount")
+		case payout.ID:
+			requireDelivery(t, payout, got, where)
+			require.Nil(t, got.Callback)
+			require.Nil(t, got.Notice)
+			require.NotNil(t, got.Payout, where)
+			requireDecimal(t, dec("0.000000000000000001"), got.Payout.Amount, where+" Payout.Amount")
+			requireTime(t, payout.Payout.RedeemedAt, got.Payout.RedeemedAt, where+" Payout.RedeemedAt")
 		default:
 			t.Fatalf("%s: unexpected delivery %s", where, got.ID)
 		}
 	}
-	for _, d := range []*invoice.Delivery{empty, full, nilLists, notice} {
+	for _, d := range []*invoice.Delivery{empty, full, nilLists, notice, payout} {
 		check("GetDelivery", f.getDelivery(d.ID))
 	}
 	list, err := f.s.ListDeliveries(ctx(), invoice.DeliveryQuery{InvoiceID: inv.ID, Limit: 10})
 	require.NoError(t, err)
-	require.Len(t, list, 4)
+	require.Len(t, list, 5)
 	for _, d := range list {
 		check("ListDeliveries", d)
 	}
-	claimed := f.claim(base, 10) // the heads: empty (merchant) and notice (customer)
-	require.Equal(t, sortedIDs(empty.ID, notice.ID), deliveryIDs(claimed))
+	// The heads of the three channels: empty (merchant), notice
+	// (customer) and payout.
+	claimed := f.claim(base, 10)
+	require.Equal(t, sortedIDs(empty.ID, notice.ID, payout.ID), deliveryIDs(claimed))
 	for _, d := range claimed {
 		check("ClaimDeliveries", d)
 	}
@@ -181,10 +192,12 @@ func testOutboxCopies(f *fixture) {
 	m := f.newDelivery(inv, invoice.ChannelMerchant, 1, base)
 	m.Callback = fullCallback(inv)
 	c := f.newDelivery(inv, invoice.ChannelCustomer, 2, base)
-	wantM, wantC := m.Clone(), c.Clone()
-	f.update(inv, m, c) // the store owns m and c now (see Store.UpdateInvoice)
+	p := f.newDelivery(inv, invoice.ChannelPayout, 3, base)
+	wantM, wantC, wantP := m.Clone(), c.Clone(), p.Clone()
+	f.update(inv, m, c, p) // the store owns m, c and p now (see Store.UpdateInvoice)
 	requireDelivery(t, wantM, f.getDelivery(m.ID), "the stored delivery differs from the one passed")
 	requireDelivery(t, wantC, f.getDelivery(c.ID), "the stored delivery differs from the one passed")
+	requireDelivery(t, wantP, f.getDelivery(p.ID), "the stored delivery differs from the one passed")
 
 	mutateDelivery(f.getDelivery(m.ID))
 	list, err := f.s.ListDeliveries(ctx(), invoice.DeliveryQuery{Limit: 10})
@@ -193,13 +206,13 @@ func testOutboxCopies(f *fixture) {
 		mutateDelivery(d)
 	}
 	claimed := f.claim(base, 10)
-	require.Len(t, claimed, 2)
+	require.Len(t, claimed, 3)
 	leases := map[uuid.UUID]uuid.UUID{}
 	for _, d := range claimed {
 		leases[d.ID] = d.LeaseID
 		mutateDelivery(d)
 	}
-	for _, want := range []*invoice.Delivery{wantM, wantC} {
+	for _, want := range []*invoice.Delivery{wantM, wantC, wantP} {
 		got := f.getDelivery(want.ID)
 		requireDelivery(t, want, got, "mutating a returned delivery changed the stored one")
 		require.Equal(t, leases[want.ID], got.LeaseID)
@@ -226,7 +239,11 @@ func mutateDelivery(d *invoice.Delivery) {
 	}
 	if n := d.Notice; n != nil {
 		n.Email = "mutated@example.com"
-		n.Token = "mutated"
+		n.Reason = "mutated"
+	}
+	if p := d.Payout; p != nil {
+		p.Destination = "mutated"
+		p.Amount = dec("666")
 	}
 }
 

@@ -31,6 +31,9 @@
 //     unreplaced lease succeeds. RescheduleDelivery (dead or not) settles
 //     the lease: the same lease ID then gets ErrLeaseLost.
 //   - The lease fields of a delivery are checked only while it is held.
+//   - ListAwaitingPayout lists an invoice created with a redeemed claim
+//     as well as one updated to have one, and returns the stored invoice
+//     whole.
 //   - Callback.Transactions and Callback.Fees keep nil versus empty (their
 //     JSON is null versus []); other empty slices may come back nil.
 package storetest
@@ -86,6 +89,7 @@ func groups() []group {
 		{"Outbox", outboxCases()},
 		{"UpdateInvoices", updateBatchCases()},
 		{"SettleDeliveries", settleCases()},
+		{"ListAwaitingPayout", payoutCases()},
 		{"CancelledContext", []testCase{{"EveryMethod", testCancelledContext}}},
 	}
 }

@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -60,6 +61,17 @@ func run(ctx context.Context, schema string) error {
 	}
 	fmt.Printf("schema %q migrated to version %d\n", store.Schema(), pgstore.SchemaVersion())
 
+	// Refund links are derived from this key: every instance on the
+	// database must load the same one, from a secret store, never from the
+	// database (REFUND_TOKEN_KEY, base64, at least 32 bytes).
+	refundKey, err := base64.StdEncoding.DecodeString(os.Getenv("REFUND_TOKEN_KEY"))
+	if err != nil {
+		return fmt.Errorf("REFUND_TOKEN_KEY: %w", err)
+	}
+	if len(refundKey) == 0 {
+		refundKey = invoice.NewRefundTokenKey()
+		fmt.Println("REFUND_TOKEN_KEY is not set: using a key made now (refund links of this run die with it)")
+	}
 	engine, err := invoice.New(invoice.Config{
 		Store: store,
 		Rates: invoice.MustStaticRates("BTC/EUR=60000", "ETH/EUR=3000", "LTC/EUR=80", "BCH/EUR=400", "USDT/EUR=1"),
@@ -78,6 +90,7 @@ func run(ctx context.Context, schema string) error {
 			fmt.Printf("  e-mail to %s: refund claim of %s %s (%s)\n", n.Email, n.Amount, n.Currency, n.Reason)
 			return nil
 		}),
+		RefundTokenKeys: [][]byte{refundKey},
 	})
 	if err != nil {
 		return err

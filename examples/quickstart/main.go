@@ -30,6 +30,7 @@ func main() {
 
 func run(ctx context.Context) error {
 	clock := invoicetest.NewClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
+	var refundToken string // what the customer's refund link carries
 	engine, err := invoice.New(invoice.Config{
 		Store: memstore.New(),
 		Rates: invoice.MustStaticRates("BTC/EUR=60000", "ETH/EUR=3000", "LTC/EUR=80", "BCH/EUR=400", "USDT/EUR=1"),
@@ -47,11 +48,21 @@ func run(ctx context.Context) error {
 			return nil
 		}),
 		CustomerNotifier: invoice.CustomerNotifierFunc(func(_ context.Context, n *invoice.RefundNotice) error {
-			fmt.Printf("    e-mail to %s: refund claim of %s %s (%s), link token %s…\n",
-				n.Email, n.Amount, n.Currency, n.Reason, n.Token[:12])
+			fmt.Printf("    e-mail to %s: refund claim of %s %s (%s), with a link\n",
+				n.Email, n.Amount, n.Currency, n.Reason)
+			refundToken = n.Token // a secret: it goes into the link, nowhere else
 			return nil
 		}),
-		Clock: clock,
+		PayoutNotifier: invoice.PayoutNotifierFunc(func(_ context.Context, p *invoice.RefundPayout) error {
+			fmt.Printf("    payout system told: pay %s %s to %s for %s\n", p.Amount, p.Currency, p.Destination, p.ForeignID)
+			return nil
+		}),
+		// Refund links are derived from this key. memstore lives as long as
+		// the process, so a key made at start-up is enough here; with a
+		// shared store (pgstore), load the same key on every instance from
+		// your secret store.
+		RefundTokenKeys: [][]byte{invoice.NewRefundTokenKey()},
+		Clock:           clock,
 	})
 	if err != nil {
 		return err
@@ -161,6 +172,26 @@ func run(ctx context.Context) error {
 	}
 	if err := tx("order-5", "btc-5", "BTC", "0.001", invoice.TxConfirmed); err != nil {
 		return err
+	}
+	info, err := engine.LookupRefundClaim(ctx, refundToken)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  the claim page shows %s %s for %q (%s)\n", info.Amount, info.Currency, info.Title, info.Status)
+	claim, err := engine.RedeemRefundClaim(ctx, refundToken, "bc1qerin")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  erin redeems it to %s → %s\n", claim.Destination, claim.Status)
+	if err := deliver(); err != nil {
+		return err
+	}
+	if claim, err = engine.MarkRefundClaimPaid(ctx, "order-5", claim.ID, "btc-payout-5"); err != nil {
+		return err
+	}
+	fmt.Printf("  the payout system paid it (%s) → %s\n", claim.PayoutRef, claim.Status)
+	if _, err := engine.RedeemRefundClaim(ctx, refundToken, "bc1qmallory"); err != nil {
+		fmt.Printf("  redeeming again → error %q\n", err)
 	}
 
 	fmt.Println("\n6. Cancel: the merchant cancels an invoice, then tries again")

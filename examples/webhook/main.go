@@ -66,7 +66,10 @@ func run() int {
 		Addresses:        &invoicetest.Addresses{},
 		Notifier:         loggingNotifier{sender, clock},
 		CustomerNotifier: invoice.CustomerNotifierFunc(printNotice),
-		Clock:            clock,
+		// memstore lives as long as the process: a key made now is enough.
+		// With a shared store, every instance loads the same key.
+		RefundTokenKeys: [][]byte{invoice.NewRefundTokenKey()},
+		Clock:           clock,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
