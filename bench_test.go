@@ -36,7 +36,7 @@ func BenchmarkLifecycle(b *testing.B) {
 		}
 		for _, st := range []invoice.TxStatus{invoice.TxNotConfirmed, invoice.TxConfirmed} {
 			if _, err := h.Engine.ReportTransaction(ctx, id, invoice.TransactionReport{
-				TxID: "tx", Currency: "BTC", Amount: amount, Status: st,
+				TxID: "tx", Currency: "BTC", Amount: amount, Confirmations: int64(st) - 1, Status: st, // confirmed: 1 confirmation
 			}); err != nil {
 				b.Fatal(err)
 			}

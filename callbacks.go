@@ -13,7 +13,16 @@ import (
 // every installment part. Its JSON encoding is the CoinsPaid invoice
 // callback format of the specification (§7): numeric ids, decimal strings
 // with 8 fraction digits, confirmations as a string, unix-second times and
-// "error" as "" when there is none.
+// "error" as "" when there is none. Values that do not exist yet are
+// null, as CoinsPaid sends them: the tag of an address without one; the
+// payment currency, address and amounts of an invoice whose payment
+// currency is not fixed ("currency_sent" then has three nulls); fixed_at
+// and expires_at of an invoice with no rate or window. expires_at is the
+// invoice's current deadline: after a currency whose mempool is visible
+// enters processing it is the end of the processing window.
+//
+// The bytes sent are those of Body; callback.schema.json (in this
+// package's directory) is the JSON Schema of the payload.
 type Callback struct {
 	ID               int64                 `json:"id"` // the invoice's Number
 	ForeignID        string                `json:"foreign_id"`
@@ -26,8 +35,33 @@ type Callback struct {
 	Fees             []CallbackFee         `json:"fees"`
 	Error            string                `json:"error"`
 	Status           Status                `json:"status"`
-	FixedAt          int64                 `json:"fixed_at"`   // unix seconds, 0 when not fixed
-	ExpiresAt        int64                 `json:"expires_at"` // unix seconds, 0 when no window
+	FixedAt          int64                 `json:"fixed_at"`   // unix seconds; 0 (null on the wire) when not fixed
+	ExpiresAt        int64                 `json:"expires_at"` // unix seconds; 0 (null on the wire) when no deadline
+}
+
+// MarshalJSON encodes the callback with null for a zero fixed_at or
+// expires_at.
+func (cb Callback) MarshalJSON() ([]byte, error) {
+	type plain Callback
+	return json.Marshal(struct {
+		plain
+		FixedAt   *int64 `json:"fixed_at"`
+		ExpiresAt *int64 `json:"expires_at"`
+	}{plain(cb), nonZero(cb.FixedAt), nonZero(cb.ExpiresAt)})
+}
+
+func nonZero(n int64) *int64 {
+	if n == 0 {
+		return nil
+	}
+	return &n
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // CallbackAddress is the callback's "crypto_address" object.
@@ -39,12 +73,34 @@ type CallbackAddress struct {
 	Tag       string `json:"tag"`
 }
 
+// MarshalJSON encodes the address with null for an empty currency,
+// address or tag.
+func (a CallbackAddress) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ID        int64   `json:"id"`
+		Currency  *string `json:"currency"`
+		ConvertTo string  `json:"convert_to,omitempty"`
+		Address   *string `json:"address"`
+		Tag       *string `json:"tag"`
+	}{a.ID, nonEmpty(a.Currency), a.ConvertTo, nonEmpty(a.Address), nonEmpty(a.Tag)})
+}
+
 // CallbackSent is the callback's "currency_sent" object: what the customer
-// pays.
+// pays. Before the payment currency is fixed (Currency "") all three
+// fields are null on the wire.
 type CallbackSent struct {
 	Currency        string `json:"currency"`
 	Amount          Amount `json:"amount"`
 	RemainingAmount Amount `json:"remaining_amount"`
+}
+
+// MarshalJSON encodes the object, all null when Currency is empty.
+func (c CallbackSent) MarshalJSON() ([]byte, error) {
+	if c.Currency == "" {
+		return []byte(`{"currency":null,"amount":null,"remaining_amount":null}`), nil
+	}
+	type plain CallbackSent
+	return json.Marshal(plain(c))
 }
 
 // CallbackReceived is the callback's "currency_received" object: what the
@@ -67,6 +123,22 @@ type CallbackTransaction struct {
 	Confirmations   int64  `json:"confirmations,string"`
 	// Status is this library's addition: the transaction's own status.
 	Status TxStatus `json:"status,omitempty"`
+}
+
+// MarshalJSON encodes the transaction with null for an empty tag.
+func (t CallbackTransaction) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ID              int64    `json:"id"`
+		Currency        string   `json:"currency"`
+		TransactionType string   `json:"transaction_type"`
+		Type            string   `json:"type"`
+		Address         string   `json:"address"`
+		Tag             *string  `json:"tag"`
+		Amount          Amount   `json:"amount"`
+		TxID            string   `json:"txid"`
+		Confirmations   int64    `json:"confirmations,string"`
+		Status          TxStatus `json:"status,omitempty"`
+	}{t.ID, t.Currency, t.TransactionType, t.Type, t.Address, nonEmpty(t.Tag), t.Amount, t.TxID, t.Confirmations, t.Status})
 }
 
 // CallbackFee is one entry of the callback's "fees". The engine charges no
@@ -96,10 +168,12 @@ func (a Amount) MarshalJSON() ([]byte, error) {
 	return json.Marshal(a.StringFixed(digits))
 }
 
-// UnmarshalJSON implements json.Unmarshaler.
+// UnmarshalJSON implements json.Unmarshaler. null (an amount that does
+// not exist yet) decodes as zero.
 func (a *Amount) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
-		return fmt.Errorf("invoice: amount is null: %w", ErrValidation)
+		a.Decimal = decimal.Decimal{}
+		return nil
 	}
 	if len(b) > 0 && b[0] == '"' {
 		var s string
@@ -141,7 +215,7 @@ func renderCallback(cb *Callback, inv *Invoice) {
 		Error:            inv.Error,
 		Status:           inv.Status,
 		FixedAt:          unixOrZero(inv.FixedAt),
-		ExpiresAt:        unixOrZero(inv.ExpiresAt),
+		ExpiresAt:        unixOrZero(currentDeadline(inv)),
 	}
 	for _, t := range inv.Transactions {
 		cb.Transactions = append(cb.Transactions, CallbackTransaction{
@@ -157,6 +231,16 @@ func renderCallback(cb *Callback, inv *Invoice) {
 			Status:          t.Status,
 		})
 	}
+}
+
+// currentDeadline is when the invoice's window ends as of now: its
+// Deadline (the processing window once a mempool-visible currency is
+// processing), else the end of the payment window.
+func currentDeadline(inv *Invoice) time.Time {
+	if !inv.Deadline.IsZero() {
+		return inv.Deadline
+	}
+	return inv.ExpiresAt
 }
 
 func unixOrZero(t time.Time) int64 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -170,6 +171,19 @@ type Config struct {
 	DeliveryLease time.Duration
 	// PollInterval is how often Run looks for due work when idle. Default 1 second.
 	PollInterval time.Duration
+	// ShutdownGrace is how long Run, once its context ends, lets the
+	// delivery attempts in flight finish and be recorded before cancelling
+	// them. Default DeliveryTimeout; negative: cancel them at once.
+	ShutdownGrace time.Duration
+	// RetryJitterPercent adds a random part of up to this percentage to
+	// every retry wait, so that deliveries failing together are not retried
+	// in lockstep: a wait of w becomes one in [w, w·(1+p/100)]. Default 10;
+	// negative: no jitter (exact schedule).
+	RetryJitterPercent int
+	// MaxRetryAfter caps how long a receiver's Retry-After (on a 429 or
+	// 503 answer) may delay the next attempt beyond the schedule. Default
+	// 1 hour; negative: Retry-After is ignored.
+	MaxRetryAfter time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -205,6 +219,9 @@ func (c *Config) setDefaults() {
 	setDuration(&c.DeliveryTimeout, 30*time.Second)
 	setDuration(&c.DeliveryLease, 2*time.Minute)
 	setDuration(&c.PollInterval, time.Second)
+	setDuration(&c.ShutdownGrace, c.DeliveryTimeout)
+	setInt(&c.RetryJitterPercent, 10)
+	setDuration(&c.MaxRetryAfter, time.Hour)
 }
 
 func setDuration(d *time.Duration, def time.Duration) {
@@ -240,6 +257,9 @@ func (c *Config) validate() error {
 		if cur.Code == "" || seen[cur.Code] {
 			return bad("currency code %q is empty or repeated", cur.Code)
 		}
+		if !ValidText(cur.Code) || strings.ContainsFunc(cur.Code, isSpace) || len(cur.Code) > 32 {
+			return bad("currency code %q must be at most 32 bytes of printable text without spaces", cur.Code)
+		}
 		if cur.Precision < 0 || cur.Precision > 30 {
 			return bad("currency %s precision %d out of [0, 30]", cur.Code, cur.Precision)
 		}
@@ -267,12 +287,18 @@ func (c *Config) validate() error {
 		if v.IsNegative() || v.GreaterThanOrEqual(hundred) {
 			return bad("%s %s out of [0, 100)", name, v)
 		}
+		if v.Exponent() < -8 && !v.Equal(v.Truncate(8)) {
+			return bad("%s %s has more than 8 decimal places", name, v)
+		}
 	}
 	if slices.ContainsFunc(c.RetrySchedule, func(d time.Duration) bool { return d <= 0 }) {
 		return bad("every RetrySchedule entry must be positive")
 	}
 	if c.SweepBatch < 0 || c.SweepConcurrency < 0 || c.DeliveryBatch < 0 || c.DeliveryConcurrency < 0 {
 		return bad("batch sizes and concurrency must be positive")
+	}
+	if c.RetryJitterPercent > 100 {
+		return bad("RetryJitterPercent %d above 100", c.RetryJitterPercent)
 	}
 	if c.DeliveryLease <= c.DeliveryTimeout {
 		return bad("DeliveryLease (%s) must exceed DeliveryTimeout (%s)", c.DeliveryLease, c.DeliveryTimeout)

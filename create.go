@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -54,10 +55,11 @@ func (e *Engine) Create(ctx context.Context, req CreateRequest) (*Invoice, error
 // engine's store; the engine learns of the invoice when the transaction
 // commits.
 func (e *Engine) CreateIn(ctx context.Context, store Store, req CreateRequest) (*Invoice, error) {
-	typ, err := e.validateCreate(req)
+	typ, amount, err := e.validateCreate(req)
 	if err != nil {
 		return nil, err
 	}
+	req.Amount = amount
 	if existing, err := store.GetInvoiceByForeignID(ctx, req.ForeignID); err == nil {
 		return e.duplicate(existing, req)
 	} else if !errors.Is(err, ErrNotFound) {
@@ -89,14 +91,31 @@ func (e *Engine) CreateIn(ctx context.Context, store Store, req CreateRequest) (
 	}
 	switch typ {
 	case TypeTimer:
+		// A quote for every accepted currency with a usable rate; the
+		// others are left out (logged), and only when none has one is the
+		// create refused.
 		inv.Quotes = make([]Quote, 0, len(e.cfg.AcceptedCurrencies))
+		var rateErrs []error
 		for _, cur := range e.cfg.AcceptedCurrencies {
 			q, err := e.fixQuote(ctx, req.Amount, req.Currency, cur)
 			if err != nil {
-				return nil, fmt.Errorf("invoice %q: create: %w", req.ForeignID, err)
+				if ctx.Err() != nil {
+					return nil, fmt.Errorf("invoice %q: create: %w", req.ForeignID, ctx.Err())
+				}
+				rateErrs = append(rateErrs, err)
+				continue
 			}
 			inv.Quotes = append(inv.Quotes, q)
 		}
+		if len(inv.Quotes) == 0 {
+			return nil, fmt.Errorf("invoice %q: create: no accepted currency has a usable rate: %w",
+				req.ForeignID, errors.Join(rateErrs...))
+		}
+		if len(rateErrs) > 0 {
+			e.cfg.Logger.WarnContext(ctx, "invoice created without some quotes", "foreign_id", req.ForeignID,
+				"error", errors.Join(rateErrs...))
+		}
+		slices.SortFunc(inv.Quotes, func(a, b Quote) int { return strings.Compare(a.Currency, b.Currency) })
 		e.startPaymentWindow(inv, now)
 	case TypeTimerCurrency:
 		q, err := e.fixQuote(ctx, req.Amount, req.Currency, req.SenderCurrency)
@@ -141,6 +160,11 @@ func (e *Engine) duplicate(existing *Invoice, req CreateRequest) (*Invoice, erro
 	return nil, verr
 }
 
+// sameRequest reports whether inv was created from req: every field the
+// merchant sends must match. An e-mail the customer supplied later counts
+// as a difference (a retry without it is refused as a duplicate): the
+// engine cannot tell it from one the merchant sent, and refusing is the
+// safe answer; the merchant can read the invoice with Get.
 func sameRequest(inv *Invoice, req CreateRequest) bool {
 	typ, _ := TypeOf(req.Timer, req.SenderCurrency)
 	return inv.Type == typ && inv.Mode == req.Mode && inv.Title == req.Title &&
@@ -148,7 +172,7 @@ func sameRequest(inv *Invoice, req CreateRequest) bool {
 		inv.Currency == req.Currency && inv.EndUserReference == req.EndUserReference &&
 		inv.URLSuccess == req.URLSuccess && inv.URLFailed == req.URLFailed &&
 		(typ != TypeTimerCurrency || inv.SenderCurrency == req.SenderCurrency) &&
-		(req.Email == "" || inv.Email == req.Email)
+		inv.Email == req.Email
 }
 
 // fixPayment sets the payment terms from q and asks for a deposit address.
@@ -175,25 +199,32 @@ func (e *Engine) startPaymentWindow(inv *Invoice, now time.Time) {
 	inv.Deadline = inv.ExpiresAt
 }
 
-// validateCreate checks every field of req and returns the invoice type.
-func (e *Engine) validateCreate(req CreateRequest) (Type, error) {
+// validateCreate checks every field of req and returns the invoice type
+// and the amount to store (see amountProblem).
+func (e *Engine) validateCreate(req CreateRequest) (Type, decimal.Decimal, error) {
 	var v ValidationError
-	switch n := utf8.RuneCountInString(req.ForeignID); {
-	case n == 0:
-		v.add("foreign_id", "The foreign id field is required.")
-	case n > 255:
-		v.add("foreign_id", "The foreign id may not be greater than 255 characters.")
+	if v.checkText("foreign_id", "foreign id", req.ForeignID, false) {
+		switch n := utf8.RuneCountInString(req.ForeignID); {
+		case n == 0:
+			v.add("foreign_id", "The foreign id field is required.")
+		case n > 255:
+			v.add("foreign_id", "The foreign id may not be greater than 255 characters.")
+		}
 	}
-	if utf8.RuneCountInString(req.EndUserReference) > 255 {
+	if v.checkText("end_user_reference", "end user reference", req.EndUserReference, false) &&
+		utf8.RuneCountInString(req.EndUserReference) > 255 {
 		v.add("end_user_reference", "The end user reference may not be greater than 255 characters.")
 	}
-	switch n := utf8.RuneCountInString(req.Title); {
-	case n == 0:
-		v.add("title", "The title field is required.")
-	case n > 50:
-		v.add("title", "The title may not be greater than 50 characters.")
+	if v.checkText("title", "title", req.Title, false) {
+		switch n := utf8.RuneCountInString(req.Title); {
+		case n == 0:
+			v.add("title", "The title field is required.")
+		case n > 50:
+			v.add("title", "The title may not be greater than 50 characters.")
+		}
 	}
-	if utf8.RuneCountInString(req.Description) > 1000 {
+	if v.checkText("description", "description", req.Description, true) &&
+		utf8.RuneCountInString(req.Description) > 1000 {
 		v.add("description", "The description may not be greater than 1000 characters.")
 	}
 	cur, curOK := e.currencies[req.Currency]
@@ -203,14 +234,18 @@ func (e *Engine) validateCreate(req CreateRequest) (Type, error) {
 	case !curOK:
 		v.add("currency", "The selected currency is invalid.")
 	}
+	amount := req.Amount
 	switch {
 	case !req.Amount.IsPositive():
 		v.add("amount", "The amount must be greater than 0.")
-	case curOK && req.Amount.Exponent() < -cur.Precision && !req.Amount.Equal(req.Amount.Truncate(cur.Precision)):
-		v.add("amount", fmt.Sprintf("The amount may not have more than %d decimal places.", cur.Precision))
-	case curOK && cur.MinAmount.IsPositive() && req.Amount.LessThan(cur.MinAmount):
-		v.add("amount", fmt.Sprintf("The amount is too small. The minimum amount is %s %s.",
-			cur.MinAmount.StringFixed(cur.Precision), cur.Code))
+	case curOK:
+		var msg string
+		if amount, msg = amountProblem(req.Amount, cur.Precision); msg != "" {
+			v.add("amount", "The amount "+msg+".")
+		} else if cur.MinAmount.IsPositive() && amount.LessThan(cur.MinAmount) {
+			v.add("amount", fmt.Sprintf("The amount is too small. The minimum amount is %s %s.",
+				cur.MinAmount.StringFixed(cur.Precision), cur.Code))
+		}
 	}
 	typ, typeOK := TypeOf(req.Timer, req.SenderCurrency)
 	switch {
@@ -222,16 +257,16 @@ func (e *Engine) validateCreate(req CreateRequest) (Type, error) {
 	if req.Mode > ModeGoodUntilExpired {
 		v.add("type", "The selected type is invalid.")
 	}
-	if req.URLSuccess != "" && !validURL(req.URLSuccess) {
+	if req.URLSuccess != "" && (textProblem(req.URLSuccess, false) != "" || !validURL(req.URLSuccess)) {
 		v.add("url_success", "The url success format is invalid.")
 	}
-	if req.URLFailed != "" && !validURL(req.URLFailed) {
+	if req.URLFailed != "" && (textProblem(req.URLFailed, false) != "" || !validURL(req.URLFailed)) {
 		v.add("url_failed", "The url failed format is invalid.")
 	}
 	if req.Email != "" && !validEmail(req.Email) {
 		v.add("email_user", "The email user must be a valid email address.")
 	}
-	return typ, v.orNil()
+	return typ, amount, v.orNil()
 }
 
 // accepts reports whether customers may pay in currency.
@@ -250,9 +285,10 @@ func validURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && len(s) <= 2048
 }
 
-// validEmail accepts a bare address ("a@b.example"), no display name.
+// validEmail accepts a bare address ("a@b.example"), no display name, and
+// no control characters even where RFC 5322 quoting would allow them.
 func validEmail(s string) bool {
-	if len(s) > 254 {
+	if len(s) > 254 || textProblem(s, false) != "" {
 		return false
 	}
 	if plainEmail(s) {

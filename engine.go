@@ -161,6 +161,11 @@ func (ch *change) finish() {
 
 func (e *Engine) byForeignID(foreignID string) func(context.Context) (*Invoice, error) {
 	return func(ctx context.Context) (*Invoice, error) {
+		if !storableString(foreignID) {
+			// No invoice can have it; no store is asked (PostgreSQL would
+			// answer with an encoding error rather than "not found").
+			return nil, fmt.Errorf("invoice %q: %w", foreignID, ErrNotFound)
+		}
 		inv, err := e.cfg.Store.GetInvoiceByForeignID(ctx, foreignID)
 		if err != nil {
 			return nil, fmt.Errorf("invoice %q: %w", foreignID, err)

@@ -40,7 +40,26 @@ var (
 	ErrTransaction = errors.New("invoice: transaction report contradicts the record")
 	// ErrConfig: the engine configuration is invalid.
 	ErrConfig = errors.New("invoice: invalid configuration")
+	// ErrPanic: a Store, Notifier or CustomerNotifier panicked; the engine
+	// recovered. See PanicError.
+	ErrPanic = errors.New("invoice: recovered panic")
 )
+
+// PanicError is a panic the engine recovered from, in a Store, Notifier or
+// CustomerNotifier call made by Sweep, DeliverDue or Run. It matches
+// ErrPanic. The stack is logged where it was recovered.
+type PanicError struct {
+	In    string // what was running: "notifier", "claim deliveries", "sweep", ...
+	Value any    // the value passed to panic
+}
+
+// Error describes the panic (URLs in its value redacted).
+func (e *PanicError) Error() string {
+	return "invoice: recovered panic in " + e.In + ": " + RedactURLs(fmt.Sprint(e.Value))
+}
+
+// Is matches ErrPanic.
+func (e *PanicError) Is(target error) bool { return target == ErrPanic }
 
 // FieldError is one invalid field of a request.
 type FieldError struct {

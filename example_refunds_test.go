@@ -47,7 +47,7 @@ func ExampleEngine_RedeemRefundClaim() {
 		Timer: true, SenderCurrency: "BTC", Email: "customer@example.com",
 	})
 	_, _ = h.Engine.ReportTransaction(ctx, "order-7", invoice.TransactionReport{
-		TxID: "f00d", Currency: "BTC", Amount: decimal.RequireFromString("0.00216667"), Status: invoice.TxConfirmed,
+		TxID: "f00d", Currency: "BTC", Amount: decimal.RequireFromString("0.00216667"), Confirmations: 1, Status: invoice.TxConfirmed,
 	})
 	_, _ = h.Engine.DeliverDue(ctx) // in a service: go engine.Run(ctx)
 

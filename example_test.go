@@ -60,9 +60,10 @@ func ExampleEngine_ReportTransaction() {
 		ForeignID: "order-1", Title: "Order 1", Amount: decimal.NewFromInt(100), Currency: "EUR",
 		Timer: true, SenderCurrency: "BTC", Email: "customer@example.com",
 	})
-	for _, st := range []invoice.TxStatus{invoice.TxNotConfirmed, invoice.TxConfirmed} {
+	for i, st := range []invoice.TxStatus{invoice.TxNotConfirmed, invoice.TxConfirmed} {
 		inv, _ := h.Engine.ReportTransaction(ctx, "order-1", invoice.TransactionReport{
-			TxID: "f00d", Currency: "BTC", Amount: decimal.RequireFromString("0.00166667"), Status: st,
+			TxID: "f00d", Currency: "BTC", Amount: decimal.RequireFromString("0.00166667"),
+			Confirmations: int64(i), Status: st, // confirmed: at least one confirmation
 		})
 		fmt.Println(st, "→", inv.Status)
 	}

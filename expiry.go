@@ -40,15 +40,29 @@ func (ch *change) expireIfDue() {
 // whole batch with Store.UpdateInvoices: a bounded number of statements
 // per batch, not one commit per invoice. An invoice another writer changed
 // after the claim (a conflict) is done again from a fresh read, with up to
-// Config.SweepConcurrency at once.
+// Config.SweepConcurrency at once. One bad invoice never holds back the
+// others of its batch (a store that cannot decode a row sets it aside and
+// claims the rest). A panic in the store is recovered and returned as an
+// error matching ErrPanic; the invoices it left undone are claimed again
+// when their sweep lease ends.
 func (e *Engine) Sweep(ctx context.Context) (int, error) {
+	return e.sweep(ctx, ctx)
+}
+
+// sweep claims with claimCtx and updates with workCtx (see deliverDue).
+func (e *Engine) sweep(claimCtx, workCtx context.Context) (int, error) {
 	failed := 0
-	for {
-		claimed, err := e.cfg.Store.ClaimDueInvoices(ctx, e.now(), e.cfg.SweepLease, e.cfg.SweepBatch)
+	for claimCtx.Err() == nil {
+		var claimed []*Invoice
+		err := e.guard(claimCtx, "claim due invoices", func() error {
+			var err error
+			claimed, err = e.cfg.Store.ClaimDueInvoices(claimCtx, e.now(), e.cfg.SweepLease, e.cfg.SweepBatch)
+			return err
+		})
 		if err != nil {
 			return failed, fmt.Errorf("invoice: sweep: %w", err)
 		}
-		n, err := e.sweepBatch(ctx, claimed)
+		n, err := e.sweepBatch(workCtx, claimed)
 		failed += n
 		if err != nil {
 			return failed, fmt.Errorf("invoice: sweep: %w", err)
@@ -57,32 +71,62 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 			return failed, nil
 		}
 	}
+	return failed, nil
 }
 
 // sweepBatch fails the claimed invoices that are due and returns how many
-// it failed.
+// it failed. An error about one invoice is returned (joined with the
+// others') after the rest of the batch is done.
 func (e *Engine) sweepBatch(ctx context.Context, claimed []*Invoice) (int, error) {
 	batch := make([]InvoiceUpdate, 0, len(claimed))
 	recorded := false
+	var errs []error
 	for _, inv := range claimed {
-		ch := e.newChange(inv)
-		ch.expireIfDue()
-		if ch.err != nil {
-			return 0, ch.err
+		err := e.guard(ctx, "sweep", func() error {
+			ch := e.newChange(inv)
+			ch.expireIfDue()
+			if ch.err != nil {
+				return fmt.Errorf("invoice %s: %w", inv.ForeignID, ch.err)
+			}
+			if !ch.changed {
+				return nil // no longer due (its deadline moved): the claim lapses
+			}
+			ch.finish()
+			recorded = recorded || len(ch.outbox) > 0
+			batch = append(batch, InvoiceUpdate{Invoice: inv, Outbox: ch.outbox})
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, err) // one bad invoice never holds back the others
 		}
-		if !ch.changed {
-			continue // no longer due (its deadline moved): the claim lapses
-		}
-		ch.finish()
-		recorded = recorded || len(ch.outbox) > 0
-		batch = append(batch, InvoiceUpdate{Invoice: inv, Outbox: ch.outbox})
 	}
 	if len(batch) == 0 {
-		return 0, nil
+		return 0, errors.Join(errs...)
 	}
-	results, err := e.cfg.Store.UpdateInvoices(ctx, batch)
+	var results []error
+	err := e.guard(ctx, "update invoices", func() error {
+		var err error
+		results, err = e.cfg.Store.UpdateInvoices(ctx, batch)
+		if err == nil && len(results) != len(batch) {
+			err = fmt.Errorf("store returned %d results for %d updates", len(results), len(batch))
+		}
+		return err
+	})
 	if err != nil {
-		return 0, err
+		errs = append(errs, err)
+		if !errors.Is(err, ErrPanic) && !errors.Is(err, ErrValidation) {
+			// Nothing of the batch applied: left to the sweep lease.
+			return 0, errors.Join(errs...)
+		}
+		// One invoice of the batch may be to blame: each is done alone,
+		// from a fresh read, so that it holds back no other (one that
+		// fails again is left to its sweep lease).
+		invs := make([]*Invoice, len(batch))
+		for i, u := range batch {
+			invs[i] = u.Invoice
+		}
+		n, err := e.sweepRetry(ctx, invs)
+		return n, errors.Join(append(errs, err)...)
 	}
 	if recorded {
 		e.signal()
@@ -100,11 +144,14 @@ func (e *Engine) sweepBatch(ctx context.Context, claimed []*Invoice) (int, error
 		case errors.Is(err, ErrNotFound):
 			// Gone since the claim: nothing to fail.
 		default:
-			return failed, fmt.Errorf("invoice %s: %w", u.Invoice.ForeignID, err)
+			errs = append(errs, fmt.Errorf("invoice %s: %w", u.Invoice.ForeignID, err))
 		}
 	}
 	n, err := e.sweepRetry(ctx, retry)
-	return failed + n, err
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return failed + n, errors.Join(errs...)
 }
 
 // sweepRetry fails, each from a fresh read, the claimed invoices whose
@@ -121,12 +168,17 @@ func (e *Engine) sweepRetry(ctx context.Context, invs []*Invoice) (int, error) {
 	for range min(e.cfg.SweepConcurrency, len(invs)) {
 		wg.Go(func() {
 			for i := next.Add(1) - 1; i < int64(len(invs)); i = next.Add(1) - 1 {
-				inv, err := e.mutate(ctx, e.byID(invs[i].ID), nil)
+				var inv *Invoice
+				err := e.guard(ctx, "sweep", func() error {
+					var err error
+					inv, err = e.mutate(ctx, e.byID(invs[i].ID), nil)
+					return err
+				})
 				if err != nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
-					return
+					continue // one bad invoice never holds back the others
 				}
 				if inv.Status == StatusFailed {
 					failed.Add(1)

@@ -275,7 +275,7 @@ func TestDoubleSpendRevertsProcessing(t *testing.T) {
 
 	// A cancelled transaction cannot come back.
 	_, err := h.Engine.ReportTransaction(ctx, "o-1", invoice.TransactionReport{
-		TxID: "tx2", Currency: "BTC", Amount: dec("0.00166667"), Status: invoice.TxConfirmed})
+		TxID: "tx2", Currency: "BTC", Amount: dec("0.00166667"), Confirmations: 1, Status: invoice.TxConfirmed})
 	assert.ErrorIs(t, err, invoice.ErrTransaction)
 }
 
@@ -330,7 +330,7 @@ func TestTransactionReportsAreIdempotent(t *testing.T) {
 	for _, f := range []string{"txid", "currency", "amount", "status"} {
 		assert.NotEmpty(t, verr.Field(f), f)
 	}
-	_, err = h.Engine.ReportTransaction(ctx, "nope", invoice.TransactionReport{TxID: "x", Currency: "BTC", Amount: dec("1"), Status: invoice.TxConfirmed})
+	_, err = h.Engine.ReportTransaction(ctx, "nope", invoice.TransactionReport{TxID: "x", Currency: "BTC", Amount: dec("1"), Confirmations: 1, Status: invoice.TxConfirmed})
 	assert.ErrorIs(t, err, invoice.ErrNotFound)
 }
 

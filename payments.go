@@ -64,6 +64,7 @@ func (e *Engine) ConfirmPayment(ctx context.Context, foreignID string, c Confirm
 func (e *Engine) validateConfirmation(inv *Invoice, c Confirmation) error {
 	var v ValidationError
 	switch {
+	case !v.checkText("currency", "currency", c.Currency, false):
 	case c.Currency == "" && inv.SenderCurrency == "":
 		v.add("currency", "The currency field is required.")
 	case c.Currency == "":
@@ -103,6 +104,12 @@ type TransactionReport struct {
 // for everything); a cancelled transaction reverts processing → pending,
 // or fails the invoice if its payment window has passed.
 //
+// Every field is validated before anything is read or stored (a
+// *ValidationError naming the field): a txid of valid UTF-8 without control
+// characters, a crypto currency of the table, an amount within that
+// currency's precision and below 10^MaxAmountDigits, and a consistent
+// status (a confirmed transaction has at least one confirmation).
+//
 // Reports are idempotent by TxID: repeating one changes nothing. A
 // transaction that reaches a failed or confirmed invoice, or arrives in
 // another currency, is recorded (never dropped), produces a callback and is
@@ -110,7 +117,8 @@ type TransactionReport struct {
 // status (confirmed → cancelled, say) or its amount or currency is refused
 // with ErrTransaction.
 func (e *Engine) ReportTransaction(ctx context.Context, foreignID string, r TransactionReport) (*Invoice, error) {
-	if err := e.validateReport(r); err != nil {
+	r, err := e.validateReport(r)
+	if err != nil {
 		return nil, err
 	}
 	return e.mutate(ctx, e.byForeignID(foreignID), func(ch *change) error {
@@ -179,24 +187,38 @@ func (ch *change) accountable(currency string) bool {
 	return !inv.Status.IsFinal() && inv.SenderCurrency != "" && currency == inv.SenderCurrency
 }
 
-func (e *Engine) validateReport(r TransactionReport) error {
+// validateReport checks a report and returns it with its amount as it is
+// stored (trailing zeros past the currency's precision dropped).
+func (e *Engine) validateReport(r TransactionReport) (TransactionReport, error) {
 	var v ValidationError
-	if r.TxID == "" || len(r.TxID) > 255 {
+	if v.checkText("txid", "txid", r.TxID, false) && (r.TxID == "" || len(r.TxID) > 255) {
 		v.add("txid", "The txid field is required and may not be greater than 255 characters.")
 	}
-	if _, ok := e.currencies[r.Currency]; !ok {
+	cur, ok := e.currencies[r.Currency]
+	if !ok || !cur.Crypto {
 		v.add("currency", "The selected currency is invalid.")
 	}
-	if !r.Amount.IsPositive() {
+	switch {
+	case !r.Amount.IsPositive():
 		v.add("amount", "The amount must be greater than 0.")
+	case ok:
+		// Within the precision of the currency the transaction is in.
+		var msg string
+		if r.Amount, msg = amountProblem(r.Amount, cur.Precision); msg != "" {
+			v.add("amount", "The amount "+msg+".")
+		}
 	}
-	if r.Confirmations < 0 {
+	switch {
+	case r.Confirmations < 0:
 		v.add("confirmations", "The confirmations must be at least 0.")
+	case r.Status == TxConfirmed && r.Confirmations == 0:
+		// A report that contradicts itself: final on chain, yet in no block.
+		v.add("confirmations", "A confirmed transaction must have at least 1 confirmation.")
 	}
 	if r.Status < TxNotConfirmed || r.Status > TxCancelled {
 		v.add("status", "The selected status is invalid.")
 	}
-	return v.orNil()
+	return r, v.orNil()
 }
 
 // evaluate applies the payment rules after an accounted transaction was

@@ -2,6 +2,7 @@ package invoice
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -69,10 +70,17 @@ func (e *Engine) fixQuote(ctx context.Context, amount decimal.Decimal, invoiceCu
 	if payCurrency != invoiceCurrency {
 		raw, err := e.cfg.Rates.Rate(ctx, payCurrency, invoiceCurrency)
 		if err != nil {
+			if errors.Is(err, ErrRate) {
+				return Quote{}, err // already says so: no second "no usable rate"
+			}
 			return Quote{}, fmt.Errorf("%w: %s/%s: %w", ErrRate, payCurrency, invoiceCurrency, err)
 		}
 		if !raw.IsPositive() {
 			return Quote{}, fmt.Errorf("%w: %s/%s rate is %s, must be positive", ErrRate, payCurrency, invoiceCurrency, raw)
+		}
+		if !usableRate(raw) {
+			return Quote{}, fmt.Errorf("%w: %s/%s rate has %d digits and exponent %d, out of bounds",
+				ErrRate, payCurrency, invoiceCurrency, raw.NumDigits(), raw.Exponent())
 		}
 		rate = raw
 		if !e.cfg.RateSpreadPercent.IsZero() {
@@ -80,7 +88,20 @@ func (e *Engine) fixQuote(ctx context.Context, amount decimal.Decimal, invoiceCu
 		}
 	}
 	rate = canonical(rate)
-	return Quote{Currency: payCurrency, Rate: rate, Amount: canonical(PaymentAmount(amount, rate, cur.Precision))}, nil
+	pay := canonical(PaymentAmount(amount, rate, cur.Precision))
+	if int64(pay.NumDigits())+int64(pay.Exponent()) > MaxAmountDigits {
+		return Quote{}, fmt.Errorf("%w: %s %s at %s/%s rate %s is %s, not below 10^%d",
+			ErrRate, amount, invoiceCurrency, payCurrency, invoiceCurrency, rate, payCurrency, MaxAmountDigits)
+	}
+	return Quote{Currency: payCurrency, Rate: rate, Amount: pay}, nil
+}
+
+// usableRate bounds a rate before any arithmetic with it: at most 40
+// fraction digits (after the spread, at most MaxStoredScale) and below
+// 10^MaxAmountDigits.
+func usableRate(r decimal.Decimal) bool {
+	digits, exp := int64(r.NumDigits()), int64(r.Exponent())
+	return digits <= 60 && exp >= -40 && digits+exp <= MaxAmountDigits
 }
 
 // canonical rescales a decimal with a positive exponent ("15E2") to

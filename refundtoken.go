@@ -202,7 +202,7 @@ func (e *Engine) notifyCustomer(ctx context.Context, stored *RefundNotice) (err 
 	n.Token = e.refundToken(n.InvoiceID, n.ClaimID)
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("invoice: customer notifier panicked: %v", p)
+			err = fmt.Errorf("invoice: customer notifier panicked: %v: %w", p, ErrPanic)
 		}
 		err = redactToken(err, n.Token)
 	}()

@@ -18,6 +18,13 @@ import (
 // "15E2"). Methods return errors that match ErrNotFound, ErrDuplicate,
 // ErrConflict or ErrLeaseLost with errors.Is where documented, and the
 // context's error when ctx is done.
+//
+// Hostile input gets the same answer from every store: an invoice,
+// outbox record or attempt that fails CheckStorable (NUL, invalid UTF-8,
+// a decimal out of bounds) is refused with that error (matching
+// ErrValidation) and nothing is stored; a look-up by a string key that is
+// not ValidStoredKey is ErrNotFound, and a sequence named by one is
+// ErrValidation. storetest checks both.
 type Store interface {
 	// CreateInvoice stores a new invoice with Version 1 and assigns
 	// inv.Number (unique, positive, increasing). It sets inv.Version and
@@ -91,8 +98,9 @@ type Store interface {
 	// change them; a batch may not) gets an error of its own. Such
 	// per-update refusals change nothing of that update and do not hold
 	// back the others. The second result is an error about the whole batch
-	// (an invoice twice in it, a nil invoice, an invalid outbox record,
-	// the context, the database): then nothing of the batch was applied.
+	// (an invoice twice in it, a nil invoice, an invalid outbox record, an
+	// invoice or outbox record that fails CheckStorable, the context, the
+	// database): then nothing of the batch was applied.
 	// An empty batch does nothing.
 	UpdateInvoices(ctx context.Context, batch []InvoiceUpdate) ([]error, error)
 
@@ -142,8 +150,9 @@ type Store interface {
 	// matching ErrLeaseLost or ErrNotFound as AckDelivery would return;
 	// those change nothing of that settlement and do not hold back the
 	// others. The second result is an error about the whole batch (a
-	// delivery twice in it, an unknown State, the context, the database):
-	// then nothing of the batch was applied. An empty batch does nothing.
+	// delivery twice in it, an unknown State, an Attempt that fails
+	// CheckStorable, the context, the database): then nothing of the batch
+	// was applied. An empty batch does nothing.
 	SettleDeliveries(ctx context.Context, batch []Settlement) ([]error, error)
 
 	// GetDelivery returns one delivery with its attempts, or ErrNotFound.

@@ -197,7 +197,7 @@ func watchLoad(t testing.TB, watchers, invoices int, interval, d time.Duration) 
 				continue // every invoice confirmed: nothing left to change
 			}
 			if _, err := s.Engine.ReportTransaction(context.Background(), id, invoice.TransactionReport{
-				TxID: "tx-" + id, Currency: "BTC", Amount: dec("0.00166667"), Status: st}); err != nil {
+				TxID: "tx-" + id, Currency: "BTC", Amount: dec("0.00166667"), Confirmations: int64(st) - 1, Status: st}); err != nil {
 				errs.Add(1)
 			}
 		}

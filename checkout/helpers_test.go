@@ -134,8 +134,12 @@ func (s *testSite) create(t testing.TB, req invoice.CreateRequest) *invoice.Invo
 
 func (s *testSite) report(t testing.TB, foreignID, txid, currency, amount string, st invoice.TxStatus) *invoice.Invoice {
 	t.Helper()
+	conf := int64(0)
+	if st == invoice.TxConfirmed {
+		conf = 1 // a confirmed transaction has at least one confirmation
+	}
 	inv, err := s.Engine.ReportTransaction(ctx, foreignID, invoice.TransactionReport{
-		TxID: txid, Currency: currency, Amount: dec(amount), Status: st,
+		TxID: txid, Currency: currency, Amount: dec(amount), Confirmations: conf, Status: st,
 	})
 	require.NoError(t, err)
 	return inv

@@ -21,9 +21,10 @@ type Harness struct {
 }
 
 // New builds a Harness: memstore, a Clock at Epoch, the Rates above,
-// deterministic addresses, sequential IDs and the fixed RefundTokenKey
-// (or, when the environment variable DefaultIDsEnv is set, the default
-// UUIDv7 IDs and a random key, as with the DefaultIDs option). Options may change the
+// deterministic addresses, sequential IDs, retries without jitter and the
+// fixed RefundTokenKey (or, when the environment variable DefaultIDsEnv is
+// set, the default UUIDv7 IDs and a random key, as with the DefaultIDs
+// option). Options may change the
 // configuration before the engine is built (for example the payment
 // window, the currency table, or Store to run on another store). It fails
 // the test if the configuration is invalid.
@@ -54,6 +55,9 @@ func NewHarness(opts ...func(*invoice.Config)) (*Harness, error) {
 		Clock:            h.Clock,
 		NewID:            SequentialIDs(),
 		RefundTokenKeys:  [][]byte{RefundTokenKey()},
+		// Retries follow the schedule exactly: tests advance the clock by
+		// it. An option may set the engine's default (10) back.
+		RetryJitterPercent: -1,
 	}
 	if os.Getenv(DefaultIDsEnv) != "" {
 		DefaultIDs(&cfg)

@@ -155,6 +155,9 @@ func (s *Store) CreateInvoice(ctx context.Context, inv *invoice.Invoice) error {
 	if inv == nil {
 		return errors.New("memstore: create invoice: nil invoice")
 	}
+	if err := inv.CheckStorable(); err != nil {
+		return fmt.Errorf("memstore: create invoice: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.byForeign[inv.ForeignID]; ok {
@@ -260,6 +263,16 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 	if inv == nil {
 		return errors.New("memstore: update invoice: nil invoice")
 	}
+	if err := inv.CheckStorable(); err != nil {
+		return fmt.Errorf("memstore: update invoice: %w", err)
+	}
+	for _, d := range outbox {
+		if d != nil {
+			if err := d.CheckStorable(); err != nil {
+				return fmt.Errorf("memstore: update invoice: %w", err)
+			}
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, err := s.checkUpdate(inv, outbox, true)
@@ -336,8 +349,9 @@ func (s *Store) applyUpdate(r *record, inv *invoice.Invoice, outbox []*invoice.D
 // UpdateInvoices applies a batch of versioned updates under one lock
 // hold, each as UpdateInvoice would (see invoice.Store.UpdateInvoices);
 // an update may not change ForeignID or CheckoutToken. The whole batch is
-// checked first (no invoice twice, no nil invoice, valid outbox records,
-// no delivery ID twice), so a whole-batch error applies nothing.
+// checked first (no invoice twice, no nil invoice, storable invoices and
+// valid outbox records, no delivery ID twice), so a whole-batch error
+// applies nothing.
 func (s *Store) UpdateInvoices(ctx context.Context, batch []invoice.InvoiceUpdate) ([]error, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
@@ -354,9 +368,15 @@ func (s *Store) UpdateInvoices(ctx context.Context, batch []invoice.InvoiceUpdat
 			return nil, fmt.Errorf("memstore: update invoices: invoice %s appears twice", u.Invoice.ID)
 		}
 		seen[u.Invoice.ID] = struct{}{}
+		if err := u.Invoice.CheckStorable(); err != nil {
+			return nil, fmt.Errorf("memstore: update invoices: %w", err)
+		}
 		for _, d := range u.Outbox {
 			if d == nil {
 				continue // refused by checkOutbox
+			}
+			if err := d.CheckStorable(); err != nil {
+				return nil, fmt.Errorf("memstore: update invoices: %w", err)
 			}
 			if _, dup := seen[d.ID]; dup {
 				return nil, fmt.Errorf("memstore: update invoices: delivery %s appears twice", d.ID)
@@ -431,6 +451,9 @@ func (s *Store) getBy(ctx context.Context, index map[string]*record, key, what s
 func (s *Store) NextSequence(ctx context.Context, name string) (int64, error) {
 	if err := ctxErr(ctx); err != nil {
 		return 0, err
+	}
+	if !invoice.ValidStoredKey(name) {
+		return 0, fmt.Errorf("memstore: sequence name %q is not valid UTF-8 without NUL: %w", name, invoice.ErrValidation)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -22,6 +22,10 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) invoice.Store { return memstore.New() })
 }
 
+func TestHostileEngine(t *testing.T) {
+	storetest.RunHostileEngine(t, func(t *testing.T) invoice.Store { return memstore.New() })
+}
+
 var (
 	ctx   = context.Background()
 	epoch = time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)

@@ -263,6 +263,9 @@ func (s *Store) AckDelivery(ctx context.Context, id, leaseID uuid.UUID, a invoic
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
+	if err := a.CheckStorable(); err != nil {
+		return fmt.Errorf("memstore: delivery %s: %w", id, err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, err := s.held(id, leaseID)
@@ -282,6 +285,9 @@ func (s *Store) AckDelivery(ctx context.Context, id, leaseID uuid.UUID, a invoic
 func (s *Store) RescheduleDelivery(ctx context.Context, id, leaseID uuid.UUID, a invoice.Attempt, next time.Time, dead bool) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
+	}
+	if err := a.CheckStorable(); err != nil {
+		return fmt.Errorf("memstore: delivery %s: %w", id, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -303,7 +309,8 @@ func (s *Store) RescheduleDelivery(ctx context.Context, id, leaseID uuid.UUID, a
 // SettleDeliveries records a batch of attempts under one lock hold, each
 // as AckDelivery or RescheduleDelivery would (see
 // invoice.Store.SettleDeliveries). The batch is checked first (no
-// delivery twice, known states), so a whole-batch error applies nothing.
+// delivery twice, known states, storable attempts), so a whole-batch
+// error applies nothing.
 func (s *Store) SettleDeliveries(ctx context.Context, batch []invoice.Settlement) ([]error, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
@@ -336,8 +343,8 @@ func (s *Store) SettleDeliveries(ctx context.Context, batch []invoice.Settlement
 	return errs, nil
 }
 
-// checkSettlements refuses a batch with a delivery twice or an unknown
-// state.
+// checkSettlements refuses a batch with a delivery twice, an unknown
+// state or an attempt that fails CheckStorable.
 func checkSettlements(batch []invoice.Settlement) error {
 	seen := make(map[uuid.UUID]struct{}, len(batch))
 	for _, st := range batch {
@@ -350,6 +357,9 @@ func checkSettlements(batch []invoice.Settlement) error {
 			return fmt.Errorf("settle deliveries: delivery %s appears twice", st.ID)
 		}
 		seen[st.ID] = struct{}{}
+		if err := st.Attempt.CheckStorable(); err != nil {
+			return fmt.Errorf("settle deliveries: delivery %s: %w", st.ID, err)
+		}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 
 	invoice "github.com/cryptoinvoice/invoice"
@@ -117,12 +118,21 @@ func tsArg(t time.Time) any {
 	return t.UTC()
 }
 
-// fromTS reads a nullable timestamptz column.
-func fromTS(t *time.Time) time.Time {
-	if t == nil {
+// fromTS reads a nullable timestamptz column, scanned into a
+// pgtype.Timestamptz so that no stored value (not even 'infinity') makes
+// the scan, and with it the whole result set, fail: an infinite time is a
+// decoding error of this row only.
+func fromTS(col string, t pgtype.Timestamptz, errp *error) time.Time {
+	switch {
+	case !t.Valid:
+		return time.Time{}
+	case t.InfinityModifier != pgtype.Finite:
+		if *errp == nil {
+			*errp = fmt.Errorf("pgstore: %s is an infinite time", col)
+		}
 		return time.Time{}
 	}
-	return utc(*t)
+	return utc(t.Time)
 }
 
 // JSON mirrors of the nested invoice types, with exact decimals and enum
@@ -436,6 +446,9 @@ type jAttempt struct {
 }
 
 func encodeAttempt(a invoice.Attempt) ([]byte, error) {
+	if err := a.CheckStorable(); err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
 	b, err := json.Marshal(jAttempt{At: utc(a.At), DurationNS: int64(a.Duration), StatusCode: a.StatusCode, Error: a.Error})
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: encode attempt: %w", err)

@@ -135,7 +135,7 @@ func (s *Store) remember(inv *invoice.Invoice) {
 	if s.inTx || s.seen == nil {
 		return
 	}
-	args, err := invoiceArgs(inv)
+	args, err := rowArgs(inv) // read from its row: storable
 	if err != nil {
 		return
 	}

@@ -16,6 +16,12 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) invoice.Store { return newStore(t) })
 }
 
+// TestHostileEngine feeds an engine on PostgreSQL the hostile input of
+// storetest.RunHostileEngine: the outcomes must be memstore's.
+func TestHostileEngine(t *testing.T) {
+	storetest.RunHostileEngine(t, func(t *testing.T) invoice.Store { return newStore(t) })
+}
+
 // TestConformanceExecModes runs the suite again in pgx's query execution
 // modes that use no cached prepared statements (for PgBouncer in
 // transaction pooling without prepared-statement support): exec and

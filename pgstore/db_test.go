@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	invoice "github.com/cryptoinvoice/invoice"
 	"github.com/cryptoinvoice/invoice/pgstore"
 )
 
@@ -33,14 +36,32 @@ var (
 	sharedErr  error
 )
 
-// TestMain closes the shared pool after the tests.
+// skippedForDB counts the tests skipped because PostgreSQL is unreachable.
+var skippedForDB atomic.Int64
+
+// TestMain closes the shared pool after the tests, and says in one line
+// how many tests were skipped for want of PostgreSQL.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if sharedPool != nil {
 		sharedPool.Close()
 	}
+	if n := skippedForDB.Load(); n > 0 {
+		line := fmt.Sprintf("pgstore: %d tests skipped: PostgreSQL at %s is not reachable (set DATABASE_URL; CI=true makes this a failure)\n",
+			n, redactedDatabaseURL())
+		fmt.Fprint(os.Stderr, line)
+		// go test shows a passing package's output only with -v: say it on
+		// the terminal too, when there is one.
+		if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+			fmt.Fprint(tty, line)
+			tty.Close()
+		}
+	}
 	os.Exit(code)
 }
+
+// redactedDatabaseURL is databaseURL without its password or query values.
+func redactedDatabaseURL() string { return invoice.RedactURL(databaseURL()) }
 
 // requireDB returns the shared pool, or skips the test (fails it when
 // CI=true) when PostgreSQL cannot be reached.
@@ -95,11 +116,11 @@ func newPool(cfg *pgxpool.Config) (*pgxpool.Pool, error) {
 func unavailable(tb testing.TB, err error) {
 	tb.Helper()
 	if os.Getenv("CI") == "true" {
-		tb.Fatalf("pgstore: PostgreSQL at %s is not reachable (CI=true, so this fails): %v", databaseURL(), err)
+		tb.Fatalf("pgstore: PostgreSQL at %s is not reachable (CI=true, so this fails): %v", redactedDatabaseURL(), err)
 	}
-	tb.Skipf("pgstore: PostgreSQL at %s is not reachable, skipping: %v. "+
-		"To run these tests, start PostgreSQL (e.g. `pg_ctlcluster 15 main start`) or set DATABASE_URL "+
-		"to a database the tests may create schemas in; set CI=true to make this a failure.", databaseURL(), err)
+	skippedForDB.Add(1)
+	tb.Skipf("PostgreSQL at %s not reachable (%v): start it or set DATABASE_URL; CI=true fails instead",
+		redactedDatabaseURL(), err)
 }
 
 // freshSchema returns a random schema name that is dropped (with

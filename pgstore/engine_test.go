@@ -70,7 +70,7 @@ func TestEngineLifecycleOnPostgres(t *testing.T) {
 	require.NoError(t, err)
 	for _, st := range []invoice.TxStatus{invoice.TxNotConfirmed, invoice.TxConfirmed} {
 		_, err = h.Engine.ReportTransaction(ctx, "o-1", invoice.TransactionReport{
-			TxID: "tx1", Currency: "BTC", Amount: inv.SenderAmount.Add(dec("0.00000100")), Status: st})
+			TxID: "tx1", Currency: "BTC", Amount: inv.SenderAmount.Add(dec("0.00000100")), Confirmations: int64(st) - 1, Status: st}) // confirmed: 1 confirmation
 		require.NoError(t, err)
 	}
 	n, err := h.Engine.DeliverDue(ctx)
@@ -296,7 +296,7 @@ func TestEnginesRaceOnSharedInvoices(t *testing.T) {
 		for i := n - 1; i >= 0; i-- {
 			for _, st := range []invoice.TxStatus{invoice.TxNotConfirmed, invoice.TxConfirmed} {
 				_, err := inst[1].h.Engine.ReportTransaction(ctx, invs[i].ForeignID, invoice.TransactionReport{
-					TxID: "tx-" + invs[i].ForeignID, Currency: "BTC", Amount: invs[i].SenderAmount, Status: st})
+					TxID: "tx-" + invs[i].ForeignID, Currency: "BTC", Amount: invs[i].SenderAmount, Confirmations: int64(st) - 1, Status: st}) // confirmed: 1 confirmation
 				if err != nil {
 					report(fmt.Errorf("report %s: %w", invs[i].ForeignID, err))
 				}
@@ -383,7 +383,7 @@ func TestEngineDiesMidDelivery(t *testing.T) {
 				invs = append(invs, inv)
 				for _, st := range []invoice.TxStatus{invoice.TxNotConfirmed, invoice.TxConfirmed} {
 					_, err := survivor.h.Engine.ReportTransaction(ctx, inv.ForeignID, invoice.TransactionReport{
-						TxID: "tx", Currency: "BTC", Amount: inv.SenderAmount, Status: st})
+						TxID: "tx", Currency: "BTC", Amount: inv.SenderAmount, Confirmations: int64(st) - 1, Status: st}) // confirmed: 1 confirmation
 					require.NoError(t, err)
 				}
 			}

@@ -18,6 +18,18 @@ import (
 // invoiceArgs returns the arguments $1..$30 of createInvoice and
 // updateInvoice for inv.
 func invoiceArgs(inv *invoice.Invoice) ([]any, error) {
+	// PostgreSQL refuses NUL and invalid UTF-8 in text and jsonb (and JSON
+	// encoding would replace invalid bytes): such an invoice is refused
+	// before the database sees it, as every store refuses it.
+	if err := inv.CheckStorable(); err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	return rowArgs(inv)
+}
+
+// rowArgs is invoiceArgs without the storability check, for an invoice
+// read from its row (columns.go remembers the arguments of what it read).
+func rowArgs(inv *invoice.Invoice) ([]any, error) {
 	typ, err := columnEnum("type", inv.Type)
 	if err != nil {
 		return nil, err
@@ -80,7 +92,7 @@ func scanInvoiceThen(row pgx.Row, extra ...any) (*invoice.Invoice, error) {
 		typ, mode, status                          string
 		amount, senderAmount, rate                 string
 		quotes, txs, claims                        []byte
-		fixedAt, expiresAt, deadline, created, upd *time.Time
+		fixedAt, expiresAt, deadline, created, upd pgtype.Timestamptz
 	)
 	err := row.Scan(append([]any{&inv.ID, &inv.Number, &inv.ForeignID, &inv.EndUserReference, &typ, &mode, &inv.Title,
 		&inv.Description, &amount, &inv.Currency, &inv.SenderCurrency, &senderAmount, &rate, &quotes,
@@ -91,34 +103,39 @@ func scanInvoiceThen(row pgx.Row, extra ...any) (*invoice.Invoice, error) {
 		return nil, err
 	}
 	if err := inv.Type.UnmarshalText([]byte(typ)); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
 	if inv.Mode, err = invoice.ParsePaymentMode(mode); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
 	if inv.Status, err = invoice.ParseStatus(status); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
 	if inv.Amount, err = parseDecimal(amount); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
 	if inv.SenderAmount, err = parseDecimal(senderAmount); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
 	if inv.Rate, err = parseDecimal(rate); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
 	if inv.Quotes, err = decodeList(quotes, fromJQuote); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
 	if inv.Transactions, err = decodeList(txs, fromJTransaction); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
 	if inv.RefundClaims, err = decodeList(claims, fromJRefundClaim); err != nil {
-		return nil, err
+		return nil, undecodable("invoice", inv.ID, err)
 	}
-	inv.FixedAt, inv.ExpiresAt, inv.Deadline = fromTS(fixedAt), fromTS(expiresAt), fromTS(deadline)
-	inv.CreatedAt, inv.UpdatedAt = fromTS(created), fromTS(upd)
+	var tsErr error
+	inv.FixedAt, inv.ExpiresAt = fromTS("fixed_at", fixedAt, &tsErr), fromTS("expires_at", expiresAt, &tsErr)
+	inv.Deadline = fromTS("deadline", deadline, &tsErr)
+	inv.CreatedAt, inv.UpdatedAt = fromTS("created_at", created, &tsErr), fromTS("updated_at", upd, &tsErr)
+	if tsErr != nil {
+		return nil, undecodable("invoice", inv.ID, tsErr)
+	}
 	return &inv, nil
 }
 
@@ -183,6 +200,9 @@ func (s *Store) GetInvoiceByAddress(ctx context.Context, address string) (*invoi
 // value is taken back if the host's transaction rolls back (and may then
 // be handed out again).
 func (s *Store) NextSequence(ctx context.Context, name string) (int64, error) {
+	if !invoice.ValidStoredKey(name) {
+		return 0, fmt.Errorf("pgstore: sequence name %q is not valid UTF-8 without NUL: %w", name, invoice.ErrValidation)
+	}
 	var v int64
 	err := s.run(ctx, "next sequence", func(ctx context.Context) error {
 		return s.db.QueryRow(ctx, s.sql.nextSequence, name).Scan(&v)
@@ -194,6 +214,11 @@ func (s *Store) NextSequence(ctx context.Context, name string) (int64, error) {
 }
 
 func (s *Store) getOne(ctx context.Context, what, query string, key any) (*invoice.Invoice, error) {
+	if k, ok := key.(string); ok && !invoice.ValidStoredKey(k) {
+		// No row can hold it, and PostgreSQL would answer with an encoding
+		// error: not found, as in every store.
+		return nil, fmt.Errorf("pgstore: %s %q: %w", what, k, invoice.ErrNotFound)
+	}
 	inv, err := queryOne(ctx, s, what, query, key, scanInvoice)
 	if err == nil {
 		s.remember(inv)
@@ -248,23 +273,48 @@ func (s *Store) ListInvoices(ctx context.Context, q invoice.ListQuery) ([]*invoi
 		}
 		args = append(args, status)
 	}
-	var out []*invoice.Invoice
+	var (
+		out     []*invoice.Invoice
+		skipped []*RowError
+	)
 	err := s.run(ctx, "list invoices", func(ctx context.Context) error {
-		out = out[:0]
-		rows, err := s.db.Query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			inv, err := scanInvoice(rows)
+		out, skipped = out[:0], skipped[:0]
+		// An undecodable row is skipped; the page is filled with the rows
+		// after it, so paging stays exact.
+		for after := q.After; len(out) < q.Limit; {
+			args[0], args[1] = after, q.Limit-len(out)
+			rows, err := s.db.Query(ctx, query, args...)
 			if err != nil {
 				return err
 			}
-			out = append(out, inv)
+			n, bad := 0, 0
+			for rows.Next() {
+				n++
+				inv, err := scanInvoice(rows)
+				if re, ok := rowError(err); ok {
+					skipped = append(skipped, re)
+					after, bad = re.ID, bad+1
+					continue
+				} else if err != nil {
+					rows.Close()
+					return err
+				}
+				out = append(out, inv)
+				after = inv.ID
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if bad == 0 || n < args[1].(int) {
+				return nil
+			}
 		}
-		return rows.Err()
+		return nil
 	})
+	for _, re := range skipped {
+		s.skipped(ctx, re)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -294,26 +344,48 @@ func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.
 	if limit <= 0 {
 		return nil, nil
 	}
-	var claimed []dueInvoice
-	err := s.run(ctx, "claim due invoices", func(ctx context.Context) error {
-		claimed = claimed[:0]
-		rows, err := s.db.Query(ctx, s.sql.claimDueInvoices, now.UTC(), now.Add(lease).UTC(), limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var d dueInvoice
-			if d.inv, err = scanInvoiceThen(rows, &d.at); err != nil {
+	// Undecodable rows are set aside and the claim repeated for as many
+	// as they took, so a batch is full whenever enough healthy rows are due.
+	var all []dueInvoice
+	for want := limit; want > 0; {
+		var (
+			claimed []dueInvoice
+			bad     []*RowError
+		)
+		err := s.run(ctx, "claim due invoices", func(ctx context.Context) error {
+			claimed, bad = claimed[:0], bad[:0]
+			rows, err := s.db.Query(ctx, s.sql.claimDueInvoices, now.UTC(), now.Add(lease).UTC(), want)
+			if err != nil {
 				return err
 			}
-			claimed = append(claimed, d)
+			defer rows.Close()
+			for rows.Next() {
+				var d dueInvoice
+				if d.inv, err = scanInvoiceThen(rows, &d.at); err != nil {
+					if re, ok := rowError(err); ok {
+						bad = append(bad, re)
+						continue
+					}
+					return err
+				}
+				claimed = append(claimed, d)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			if len(all) > 0 {
+				break // serve what was claimed; the rest waits for the next claim
+			}
+			return nil, err
 		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, err
+		all = append(all, claimed...)
+		s.setAside(ctx, bad)
+		if len(bad) == 0 || len(claimed)+len(bad) < want {
+			break
+		}
+		want -= len(claimed)
 	}
+	claimed := all
 	slices.SortFunc(claimed, compareDue)
 	invs := make([]*invoice.Invoice, len(claimed))
 	for i, d := range claimed {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	invoice "github.com/cryptoinvoice/invoice"
 )
@@ -53,39 +54,44 @@ func parseState(s string) (invoice.DeliveryState, error) {
 // scanDelivery reads one row of deliveryColumns, plus extra destinations.
 func scanDelivery(row pgx.Row, extra ...any) (*invoice.Delivery, error) {
 	var (
-		d                   invoice.Delivery
-		channel, state      string
-		callback, notice    []byte
-		payout              []byte
-		attempts            []byte
-		created, leaseUntil *time.Time
-		leaseID             *uuid.UUID
+		d                         invoice.Delivery
+		channel, state            string
+		callback, notice          []byte
+		payout                    []byte
+		attempts                  []byte
+		created, next, leaseUntil pgtype.Timestamptz
+		leaseID                   *uuid.UUID
 	)
 	dest := append([]any{&d.ID, &d.InvoiceID, &channel, &d.Seq, &callback, &notice, &state, &created,
-		&d.NextAttemptAt, &attempts, &leaseID, &leaseUntil, &payout}, extra...)
+		&next, &attempts, &leaseID, &leaseUntil, &payout}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	var err error
 	if d.Channel, err = parseChannel(channel); err != nil {
-		return nil, err
+		return nil, undecodable("delivery", d.ID, err)
 	}
 	if d.State, err = parseState(state); err != nil {
-		return nil, err
+		return nil, undecodable("delivery", d.ID, err)
 	}
 	if d.Callback, err = decodeCallback(callback); err != nil {
-		return nil, err
+		return nil, undecodable("delivery", d.ID, err)
 	}
 	if d.Notice, err = decodeNotice(notice); err != nil {
-		return nil, err
+		return nil, undecodable("delivery", d.ID, err)
 	}
 	if d.Payout, err = decodePayout(payout); err != nil {
-		return nil, err
+		return nil, undecodable("delivery", d.ID, err)
 	}
 	if d.Attempts, err = decodeAttempts(attempts); err != nil {
-		return nil, err
+		return nil, undecodable("delivery", d.ID, err)
 	}
-	d.CreatedAt, d.NextAttemptAt, d.LeaseUntil = fromTS(created), utc(d.NextAttemptAt), fromTS(leaseUntil)
+	var tsErr error
+	d.CreatedAt, d.NextAttemptAt = fromTS("created_at", created, &tsErr), fromTS("next_attempt_at", next, &tsErr)
+	d.LeaseUntil = fromTS("lease_until", leaseUntil, &tsErr)
+	if tsErr != nil {
+		return nil, undecodable("delivery", d.ID, tsErr)
+	}
 	if leaseID != nil {
 		d.LeaseID = *leaseID
 	}
@@ -111,25 +117,46 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		d       *invoice.Delivery
 		readyAt time.Time
 	}
+	// As ClaimDueInvoices: undecodable rows are set aside and the claim
+	// repeated for as many as they took.
 	var out []claimed
-	err := s.run(ctx, "claim deliveries", func(ctx context.Context) error {
-		out = out[:0]
-		rows, err := s.db.Query(ctx, s.sql.claimDeliveries, now.UTC(), now.Add(lease).UTC(), limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var c claimed
-			if c.d, err = scanDelivery(rows, &c.readyAt); err != nil {
+	for want := limit; want > 0; {
+		var (
+			got []claimed
+			bad []*RowError
+		)
+		err := s.run(ctx, "claim deliveries", func(ctx context.Context) error {
+			got, bad = got[:0], bad[:0]
+			rows, err := s.db.Query(ctx, s.sql.claimDeliveries, now.UTC(), now.Add(lease).UTC(), want)
+			if err != nil {
 				return err
 			}
-			out = append(out, c)
+			defer rows.Close()
+			for rows.Next() {
+				var c claimed
+				if c.d, err = scanDelivery(rows, &c.readyAt); err != nil {
+					if re, ok := rowError(err); ok {
+						bad = append(bad, re)
+						continue
+					}
+					return err
+				}
+				got = append(got, c)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			if len(out) > 0 {
+				break
+			}
+			return nil, err
 		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, err
+		out = append(out, got...)
+		s.setAside(ctx, bad)
+		if len(bad) == 0 || len(got)+len(bad) < want {
+			break
+		}
+		want -= len(got)
 	}
 	slices.SortFunc(out, func(a, b claimed) int {
 		return cmp.Or(a.readyAt.Compare(b.readyAt), cmp.Compare(a.d.Seq, b.d.Seq), compareIDs(a.d.ID, b.d.ID))
@@ -219,23 +246,47 @@ func (s *Store) ListDeliveries(ctx context.Context, q invoice.DeliveryQuery) ([]
 		variant |= 2
 		args = append(args, state)
 	}
-	var out []*invoice.Delivery
+	var (
+		out     []*invoice.Delivery
+		skipped []*RowError
+	)
 	err := s.run(ctx, "list deliveries", func(ctx context.Context) error {
-		out = out[:0]
-		rows, err := s.db.Query(ctx, s.sql.listDeliveries[variant], args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			d, err := scanDelivery(rows)
+		out, skipped = out[:0], skipped[:0]
+		// As ListInvoices: undecodable rows are skipped, the page filled.
+		for after := q.After; len(out) < q.Limit; {
+			args[0], args[1] = after, q.Limit-len(out)
+			rows, err := s.db.Query(ctx, s.sql.listDeliveries[variant], args...)
 			if err != nil {
 				return err
 			}
-			out = append(out, d)
+			n, bad := 0, 0
+			for rows.Next() {
+				n++
+				d, err := scanDelivery(rows)
+				if re, ok := rowError(err); ok {
+					skipped = append(skipped, re)
+					after, bad = re.ID, bad+1
+					continue
+				} else if err != nil {
+					rows.Close()
+					return err
+				}
+				out = append(out, d)
+				after = d.ID
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if bad == 0 || n < args[1].(int) {
+				return nil
+			}
 		}
-		return rows.Err()
+		return nil
 	})
+	for _, re := range skipped {
+		s.skipped(ctx, re)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,12 @@ type statements struct {
 	listDeliveries     [4]string // by (invoice filter, state filter)
 	redeliverDelivery  string
 
+	setAsideInvoice        string
+	setAsideDelivery       string
+	listSetAsideInvoices   string
+	listSetAsideDeliveries string
+	retrySetAside          string
+
 	listAwaitingPayout string
 }
 
@@ -176,6 +182,24 @@ SELECT EXISTS (SELECT 1 FROM {schema}.deliveries WHERE id = $1)`),
 		listAwaitingPayout: r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices
 WHERE refund_claims @> '[{"status": "redeemed"}]' AND id > $1 ORDER BY id LIMIT $2`),
 	}
+	// Undecodable rows (setaside.go): an invoice leaves the sweep, a
+	// delivery is never ready; both stay otherwise as they are.
+	st.setAsideInvoice = r.Replace(`UPDATE {schema}.invoices SET sweep_at = NULL WHERE id = $1`)
+	st.setAsideDelivery = r.Replace(`UPDATE {schema}.deliveries SET ready_at = 'infinity', lease_id = NULL,
+	lease_until = NULL WHERE id = $1 AND state = 'pending'`)
+	st.listSetAsideInvoices = r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices
+WHERE sweep_at IS NULL AND deadline IS NOT NULL AND status NOT IN ('confirmed', 'failed') ORDER BY id LIMIT $1`)
+	st.listSetAsideDeliveries = r.Replace(`SELECT {deliveryColumns} FROM {schema}.deliveries
+WHERE state = 'pending' AND ready_at = 'infinity' ORDER BY id LIMIT $1`)
+	st.retrySetAside = r.Replace(`WITH i AS (
+	UPDATE {schema}.invoices SET sweep_at = deadline
+	WHERE id = $1 AND sweep_at IS NULL AND deadline IS NOT NULL AND status NOT IN ('confirmed', 'failed')
+	RETURNING 1),
+d AS (
+	UPDATE {schema}.deliveries SET ready_at = next_attempt_at
+	WHERE id = $1 AND state = 'pending' AND ready_at = 'infinity'
+	RETURNING 1)
+SELECT (SELECT count(*) FROM i) + (SELECT count(*) FROM d)`)
 	// $1 after, $2 limit, then the filters in use (invoice, state), so
 	// each variant gets its own plan and index.
 	for i := range st.listDeliveries {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -37,6 +38,8 @@ type Store struct {
 	sql        *statements
 	stmts      *stmtCache // update statements by shape (update.go)
 	seen       *seenCache // rows as last read, for updates of what changed
+	logger     *slog.Logger
+	stats      *setAsideStats
 }
 
 var _ invoice.Store = (*Store)(nil)
@@ -54,6 +57,7 @@ type Option func(*options)
 type options struct {
 	schema     string
 	maxRetries int
+	logger     *slog.Logger
 }
 
 // WithSchema makes the Store keep its tables in the named schema instead of
@@ -86,6 +90,9 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	if err := validSchema(o.schema); err != nil {
 		return nil, err
 	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
 	if o.maxRetries < 0 {
 		return nil, fmt.Errorf("pgstore: negative max retries %d", o.maxRetries)
 	}
@@ -99,6 +106,8 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 		sql:        buildStatements(ident),
 		stmts:      &stmtCache{},
 		seen:       newSeenCache(),
+		logger:     o.logger,
+		stats:      new(setAsideStats),
 	}, nil
 }
 

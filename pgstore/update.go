@@ -42,6 +42,9 @@ func outboxRows(invoiceID uuid.UUID, outbox []*invoice.Delivery) ([]outboxRow, e
 		case d.InvoiceID != invoiceID && d.InvoiceID != uuid.Nil:
 			return nil, fmt.Errorf("pgstore: update invoice %s: delivery %s belongs to invoice %s", invoiceID, d.ID, d.InvoiceID)
 		}
+		if err := d.CheckStorable(); err != nil {
+			return nil, fmt.Errorf("pgstore: update invoice %s: %w", invoiceID, err)
+		}
 		r := &rows[i]
 		var err error
 		r.id, r.seq = d.ID, d.Seq

@@ -170,6 +170,23 @@ func testBatchWholeErrors(f *fixture) {
 	check("one delivery ID twice", []invoice.InvoiceUpdate{
 		{Invoice: fa, Outbox: []*invoice.Delivery{d}}, {Invoice: fb, Outbox: []*invoice.Delivery{d.Clone()}}})
 	require.Equal(t, int64(1), fa.Version, "Version left alone")
+
+	// Hostile input (see invoice.Store): an invoice or outbox record that
+	// fails CheckStorable refuses the whole batch with ErrValidation.
+	unstorableBatch := func(what string, batch []invoice.InvoiceUpdate) {
+		t.Helper()
+		check(what, batch)
+		_, err := f.s.UpdateInvoices(ctx(), batch)
+		requireValidation(f, err, what)
+	}
+	bad := failed(b, base)
+	bad.Title = "x\x00y"
+	unstorableBatch("an unstorable invoice", []invoice.InvoiceUpdate{{Invoice: failed(a, base)}, {Invoice: bad}})
+	fa = failed(a, base)
+	d = f.newDelivery(fa, invoice.ChannelMerchant, 2<<10, base)
+	d.Callback.ForeignID = "a\xffb"
+	unstorableBatch("an unstorable outbox record", []invoice.InvoiceUpdate{
+		{Invoice: fa, Outbox: []*invoice.Delivery{d}}, {Invoice: failed(b, base)}})
 }
 
 func testBatchEndsHold(f *fixture) {
@@ -363,6 +380,10 @@ func testSettleWholeErrors(f *fixture) {
 	bad.State = 0
 	_, err = f.s.SettleDeliveries(ctx(), []invoice.Settlement{bad})
 	require.Error(t, err, "no state")
+	bad = ok
+	bad.Attempt = attempt(1, "receiver said \x00")
+	_, err = f.s.SettleDeliveries(ctx(), []invoice.Settlement{bad})
+	requireValidation(f, err, "an unstorable attempt")
 	got := f.getDelivery(d.ID)
 	require.Equal(t, invoice.DeliveryPending, got.State, "nothing applied")
 	require.Empty(t, got.Attempts, "nothing applied")

@@ -89,6 +89,7 @@ func groups() []group {
 		{"Outbox", outboxCases()},
 		{"UpdateInvoices", updateBatchCases()},
 		{"SettleDeliveries", settleCases()},
+		{"HostileInput", hostileCases()},
 		{"ListAwaitingPayout", payoutCases()},
 		{"CancelledContext", []testCase{{"EveryMethod", testCancelledContext}}},
 	}

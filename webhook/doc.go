@@ -31,6 +31,23 @@
 //     decoded bytes; any other secret is used as raw bytes. Without
 //     SigningSecrets the CoinsPaid secret signs both.
 //
+// The reference Standard Webhooks libraries base64-decode every secret
+// they are given, so a receiver using one must be given a raw secret (one
+// without the whsec_ prefix, such as the CoinsPaid secret) as
+// StandardSecret(secret), "whsec_" + base64 of its bytes, or through the
+// library's raw-key constructor (Go NewWebhookRaw, JavaScript
+// {format: "raw"}, Python bytes, PHP Webhook::fromRaw). Simplest: issue
+// whsec_ secrets from the start with NewSigningSecret and configure them
+// as SigningSecrets.
+//
+// The body is in PHP json_encode form by default (SenderConfig.BodyForm,
+// invoice.BodyForm): receivers that verify over the raw body accept it,
+// and so do CoinsPaid's own PHP plugins, which verify over
+// json_encode(json_decode(body, true)). invoice.BodyJSONStringify suits
+// receivers that verify over JSON.stringify(JSON.parse(body)) instead. A
+// 429 or 503 answer's Retry-After is honoured (StatusError.RetryAfter).
+// Errors and logs show the URL without userinfo or query values.
+//
 // Only a 2xx answer acknowledges a callback. Any other answer, a redirect
 // included (redirects are never followed), is a *StatusError whose
 // HTTPStatus the engine records on the attempt. Each attempt is bounded by

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -151,12 +153,12 @@ func TestCallbackWireFormat(t *testing.T) {
 		"foreign_id": "order-12",
 		"end_user_reference": "user-7",
 		"type": "invoice",
-		"crypto_address": {"id": 12, "currency": "BTC", "address": "BTC-order-12", "tag": ""},
+		"crypto_address": {"id": 12, "currency": "BTC", "address": "BTC-order-12", "tag": null},
 		"currency_sent": {"currency": "BTC", "amount": "0.00166667", "remaining_amount": "0.00000000"},
 		"currency_received": {"currency": "EUR", "amount": "100.00000000"},
 		"transactions": [{
 			"id": 12000001, "currency": "BTC", "transaction_type": "blockchain", "type": "deposit",
-			"address": "BTC-order-12", "tag": "", "amount": "0.00166667", "txid": "tx-1",
+			"address": "BTC-order-12", "tag": null, "amount": "0.00166667", "txid": "tx-1",
 			"confirmations": "0", "status": "not_confirmed"
 		}],
 		"fees": [],
@@ -193,4 +195,26 @@ func TestCallbackWireFormat(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, back.CurrencyReceived.Amount.Equal(dec("12.5")))
 	assert.True(t, strings.HasPrefix(webhook.SchemeBoth.String(), "standard"))
+}
+
+// TestDecodeCallbackReadsNulls decodes every pinned callback body, nulls
+// included (absent values come back as zero values).
+func TestDecodeCallbackReadsNulls(t *testing.T) {
+	files, err := filepath.Glob("../testdata/callbacks/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		require.NoError(t, err)
+		cb, err := webhook.DecodeCallback(body)
+		require.NoError(t, err, f)
+		again, err := cb.Body(invoice.BodyPHP)
+		require.NoError(t, err)
+		assert.Equal(t, string(body), string(again), "%s decodes and encodes back", f)
+	}
+	cb, err := webhook.DecodeCallback([]byte(`{"id":1,"foreign_id":"o","type":"invoice","crypto_address":{"id":1,"currency":null,"address":null,"tag":null},"currency_sent":{"currency":null,"amount":null,"remaining_amount":null},"currency_received":{"currency":"EUR","amount":"5.00000000"},"transactions":[],"fees":[],"error":"","status":"failed","fixed_at":null,"expires_at":null}`))
+	require.NoError(t, err)
+	assert.Empty(t, cb.CurrencySent.Currency)
+	assert.True(t, cb.CurrencySent.Amount.IsZero())
+	assert.Zero(t, cb.FixedAt)
 }

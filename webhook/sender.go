@@ -3,7 +3,6 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cryptoinvoice/invoice"
@@ -56,6 +56,13 @@ type SenderConfig struct {
 	MaxResponseBytes int64
 	// UserAgent defaults to DefaultUserAgent.
 	UserAgent string
+	// BodyForm is the byte form of the bodies (see invoice.BodyForm).
+	// The default, invoice.BodyPHP, is accepted by receivers that verify
+	// the raw body and by those that, like CoinsPaid's own PHP shop
+	// plugins, verify over json_encode(json_decode(body, true)). Choose
+	// invoice.BodyJSONStringify for receivers that verify over
+	// JSON.stringify(JSON.parse(body)); no form satisfies both.
+	BodyForm invoice.BodyForm
 
 	// BlockPrivateNetworks refuses to connect to loopback, private
 	// (RFC 1918, fc00::/7), link-local, unspecified, multicast, CGNAT
@@ -99,7 +106,8 @@ type Sender struct {
 	maxResp    int64
 	userAgent  string
 	now        func() time.Time
-	logSafeURL string
+	logSafeURL string // no userinfo, no query values: safe for errors and logs
+	form       invoice.BodyForm
 }
 
 var _ invoice.Notifier = (*Sender)(nil)
@@ -133,6 +141,8 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 		return nil, bad("BlockPrivateNetworks needs the Sender's own transport; do not set Client or Transport")
 	case cfg.Client != nil && cfg.Transport != nil:
 		return nil, bad("set Client or Transport, not both")
+	case cfg.BodyForm > invoice.BodyJSONStringify:
+		return nil, bad("unknown BodyForm %d", cfg.BodyForm)
 	}
 	secrets := cfg.SigningSecrets
 	if len(secrets) == 0 {
@@ -149,7 +159,8 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 		maxResp:    cfg.MaxResponseBytes,
 		userAgent:  cfg.UserAgent,
 		now:        cfg.Now,
-		logSafeURL: u.Redacted(),
+		logSafeURL: invoice.RedactURL(u.String()),
+		form:       cfg.BodyForm,
 	}
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
@@ -207,7 +218,7 @@ func (s *Sender) Notify(ctx context.Context, d *invoice.Delivery) error {
 	if d == nil || d.Callback == nil {
 		return errors.New("webhook: delivery has no callback")
 	}
-	body, err := json.Marshal(d.Callback)
+	body, err := d.Callback.Body(s.form)
 	if err != nil {
 		return fmt.Errorf("webhook: encode callback: %w", err)
 	}
@@ -235,7 +246,11 @@ func (s *Sender) Notify(ctx context.Context, d *invoice.Delivery) error {
 	resp.Body.Close()
 	invoice.RecordStatus(ctx, resp.StatusCode) // into the delivery log, success or not
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return &StatusError{StatusCode: resp.StatusCode, Body: head, Location: resp.Header.Get("Location")}
+		se := &StatusError{StatusCode: resp.StatusCode, Body: head, Location: resp.Header.Get("Location")}
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			se.Wait = parseRetryAfter(resp.Header.Get("Retry-After"), s.now())
+		}
+		return se
 	}
 	return nil
 }
@@ -273,6 +288,33 @@ type StatusError struct {
 	// Location is the Location header of a redirect, which is not
 	// followed.
 	Location string
+	// Wait is the Retry-After of a 429 or 503 answer (delay-seconds or an
+	// HTTP date), 0 when there is none or it cannot be read. The engine
+	// waits at least this long before the next attempt, up to its
+	// Config.MaxRetryAfter.
+	Wait time.Duration
+}
+
+// RetryAfter returns Wait: how long the receiver asked to be left alone.
+func (e *StatusError) RetryAfter() time.Duration { return e.Wait }
+
+// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP
+// date (relative to now). Anything else, or a time in the past, is 0.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		return time.Duration(min(n, int64(7*24*3600))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return min(t.Sub(now), 7*24*time.Hour)
+	}
+	return 0
 }
 
 // Error describes the answer.
@@ -282,7 +324,7 @@ func (e *StatusError) Error() string {
 		msg += " " + t
 	}
 	if e.Location != "" {
-		msg += " (redirect to " + e.Location + " not followed)"
+		msg += " (redirect to " + invoice.RedactURL(e.Location) + " not followed)"
 	}
 	if len(e.Body) > 0 {
 		msg += ": " + strconv.Quote(string(e.Body))

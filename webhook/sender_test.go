@@ -321,10 +321,56 @@ func TestNewSenderValidation(t *testing.T) {
 
 func TestSenderErrorDoesNotLeakURLSecrets(t *testing.T) {
 	// Nothing listens on port 1 of the loopback address.
-	s := mustSender(t, webhook.SenderConfig{URL: "http://user:hunter2@127.0.0.1:1/cb", Key: testKey, Secret: testSecret})
+	s := mustSender(t, webhook.SenderConfig{URL: "http://user:hunter2@127.0.0.1:1/cb?token=s3cr3t&shop=7", Key: testKey, Secret: testSecret})
 	err := s.Notify(context.Background(), delivery(sampleCallback()))
 	require.Error(t, err)
-	assert.NotContains(t, err.Error(), "hunter2")
+	for _, secret := range []string{"hunter2", "user", "s3cr3t", "shop=7"} {
+		assert.NotContains(t, err.Error(), secret)
+	}
+	assert.Contains(t, err.Error(), "127.0.0.1:1/cb?token=REDACTED&shop=REDACTED")
+
+	// A redirect's Location with a token is redacted too.
+	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://other.example/login?session=s3cr3t", http.StatusFound)
+	}))
+	defer rec.Close()
+	err = mustSender(t, webhook.SenderConfig{URL: rec.URL, Key: testKey, Secret: testSecret}).
+		Notify(context.Background(), delivery(sampleCallback()))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "s3cr3t")
+	assert.Contains(t, err.Error(), "other.example/login?session=REDACTED")
+}
+
+func TestSenderReadsRetryAfter(t *testing.T) {
+	for name, c := range map[string]struct {
+		status int
+		header string
+		want   time.Duration
+	}{
+		"429 seconds":    {429, "120", 2 * time.Minute},
+		"503 HTTP date":  {503, fixedNow.Add(90 * time.Second).UTC().Format(http.TimeFormat), 90 * time.Second},
+		"500 is ignored": {500, "120", 0},
+		"garbage":        {429, "soon", 0},
+		"negative":       {429, "-5", 0},
+		"past date":      {503, fixedNow.Add(-time.Hour).UTC().Format(http.TimeFormat), 0},
+		"absurdly large": {429, "999999999", 7 * 24 * time.Hour},
+		"absent":         {429, "", 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if c.header != "" {
+					w.Header().Set("Retry-After", c.header)
+				}
+				w.WriteHeader(c.status)
+			}))
+			defer srv.Close()
+			s := mustSender(t, webhook.SenderConfig{URL: srv.URL, Key: testKey, Secret: testSecret, Now: nowFunc})
+			err := s.Notify(context.Background(), delivery(sampleCallback()))
+			var se *webhook.StatusError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, c.want, se.RetryAfter())
+		})
+	}
 }
 
 func TestBlockPrivateNetworks(t *testing.T) {

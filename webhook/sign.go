@@ -2,11 +2,11 @@ package webhook
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -42,6 +42,33 @@ const (
 // "whsec_<base64 key>": the signing key is the decoded remainder. A secret
 // without the prefix is used as raw bytes.
 const SecretPrefix = "whsec_"
+
+// StandardSecret returns secret in the form every reference Standard
+// Webhooks library (standardwebhooks for Go, JavaScript, Python, PHP,
+// Ruby, Java, C#, ...) takes: "whsec_" + base64 of its bytes. Those
+// libraries base64-decode whatever they are given (after stripping the
+// prefix), so a raw secret such as a CoinsPaid one must be given to them
+// in this form (or through their raw-key constructors: Go
+// NewWebhookRaw([]byte(secret)), JavaScript new Webhook(secret,
+// {format: "raw"}), Python Webhook(secret.encode()), PHP
+// Webhook::fromRaw($secret)). A secret that already has the prefix is
+// returned as it is.
+func StandardSecret(secret string) string {
+	if strings.HasPrefix(secret, SecretPrefix) {
+		return secret
+	}
+	return SecretPrefix + base64.StdEncoding.EncodeToString([]byte(secret))
+}
+
+// NewSigningSecret returns a new random Standard Webhooks secret:
+// "whsec_" + base64 of 32 bytes from crypto/rand, accepted unchanged by
+// this package and by every reference library. Issue these to merchants
+// as SenderConfig.SigningSecrets.
+func NewSigningSecret() string {
+	var key [32]byte
+	_, _ = rand.Read(key[:]) // never fails (crypto/rand)
+	return SecretPrefix + base64.StdEncoding.EncodeToString(key[:])
+}
 
 // ErrInvalidSecret means a signing secret is empty, or has the whsec_
 // prefix and a remainder that is not valid base64. It is a configuration
@@ -141,6 +168,9 @@ type SignOptions struct {
 	ID string
 	// Timestamp is the webhook-timestamp. Default: time.Now().
 	Timestamp time.Time
+	// BodyForm is the byte form of the body SignForTest encodes (see
+	// SenderConfig.BodyForm). Default invoice.BodyPHP.
+	BodyForm invoice.BodyForm
 }
 
 // Sign returns the headers a Sender would send with body: Content-Type,
@@ -179,7 +209,7 @@ func SignForTest(cb *invoice.Callback, opts SignOptions) (body []byte, headers h
 	if cb == nil {
 		return nil, nil, errors.New("webhook: SignForTest: nil callback")
 	}
-	body, err = json.Marshal(cb)
+	body, err = cb.Body(opts.BodyForm)
 	if err != nil {
 		return nil, nil, fmt.Errorf("webhook: encode callback: %w", err)
 	}

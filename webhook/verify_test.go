@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strconv"
@@ -323,4 +324,31 @@ func mustAtoi(t *testing.T, s string) {
 	if _, err := strconv.ParseInt(s, 10, 64); err != nil {
 		t.Fatalf("accepted timestamp %q: %v", s, err)
 	}
+}
+
+// TestStandardSecretForReferenceLibraries signs with a raw (CoinsPaid)
+// secret and verifies as the reference libraries do: strip "whsec_",
+// base64-decode, HMAC. StandardSecret is the form they must be given.
+func TestStandardSecretForReferenceLibraries(t *testing.T) {
+	body, h := signed(t, webhook.SignOptions{Secret: testSecret})
+	reference := func(secret string) bool {
+		key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+		if err != nil {
+			return false
+		}
+		want := standardSig(key, h.Get("webhook-id"), h.Get("webhook-timestamp"), body)
+		return strings.Contains(h.Get("webhook-signature"), want)
+	}
+	assert.False(t, reference(testSecret), "given as it is, a raw secret is misread")
+	assert.True(t, reference(webhook.StandardSecret(testSecret)))
+	assert.Equal(t, "whsec_abc", webhook.StandardSecret("whsec_abc"), "already in that form")
+
+	s := webhook.NewSigningSecret()
+	require.True(t, strings.HasPrefix(s, "whsec_"))
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, "whsec_"))
+	require.NoError(t, err)
+	assert.Len(t, key, 32)
+	assert.NotEqual(t, s, webhook.NewSigningSecret())
+	body, h = signed(t, webhook.SignOptions{SigningSecrets: []string{s}})
+	assert.Contains(t, h.Get("webhook-signature"), standardSig(key, h.Get("webhook-id"), h.Get("webhook-timestamp"), body))
 }

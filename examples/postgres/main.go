@@ -124,9 +124,9 @@ func run(ctx context.Context, schema string) error {
 	}
 	fmt.Printf("customer chose BTC: pay %s BTC to %s\n", inv.SenderAmount, inv.Deposit.Address)
 	paid := inv.SenderAmount.Add(decimal.RequireFromString("0.00000100"))
-	for _, st := range []invoice.TxStatus{invoice.TxNotConfirmed, invoice.TxConfirmed} {
+	for confs, st := range []invoice.TxStatus{invoice.TxNotConfirmed, invoice.TxConfirmed} {
 		if inv, err = engine.ReportTransaction(ctx, foreignID, invoice.TransactionReport{
-			TxID: "demo-tx-" + foreignID, Currency: "BTC", Amount: paid, Status: st,
+			TxID: "demo-tx-" + foreignID, Currency: "BTC", Amount: paid, Confirmations: int64(confs), Status: st,
 		}); err != nil {
 			return err
 		}

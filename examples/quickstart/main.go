@@ -71,8 +71,12 @@ func run(ctx context.Context) error {
 	// this continuously in a real service).
 	deliver := func() error { _, err := engine.DeliverDue(ctx); return err }
 	tx := func(foreignID, txid, currency, amount string, st invoice.TxStatus) error {
+		conf := int64(0) // a confirmed transaction has at least one confirmation
+		if st == invoice.TxConfirmed {
+			conf = 1
+		}
 		inv, err := engine.ReportTransaction(ctx, foreignID, invoice.TransactionReport{
-			TxID: txid, Currency: currency, Amount: decimal.RequireFromString(amount), Status: st,
+			TxID: txid, Currency: currency, Amount: decimal.RequireFromString(amount), Confirmations: conf, Status: st,
 		})
 		if err != nil {
 			return err

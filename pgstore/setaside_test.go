@@ -1,0 +1,149 @@
+package pgstore_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	invoice "github.com/cryptoinvoice/invoice"
+	"github.com/cryptoinvoice/invoice/invoicetest"
+	"github.com/cryptoinvoice/invoice/pgstore"
+)
+
+// breakRow damages one stored row the way a hand-written UPDATE, an older
+// version or a bug could: values this Store cannot decode.
+func breakRow(t *testing.T, s *pgstore.Store, table, set string, id any) {
+	t.Helper()
+	_, err := s.Pool().Exec(bg(), "UPDATE "+pgx.Identifier{s.Schema(), table}.Sanitize()+" SET "+set+" WHERE id = $1", id)
+	require.NoError(t, err)
+}
+
+// damages are the ways an invoice row is broken, one per bad invoice.
+var damages = []string{
+	"amount = 1e-10050",                         // a decimal beyond what decimal parses
+	`transactions = '[{"id": 1, "amount": 5}]'`, // a number where an exact string belongs
+	"quotes = '[{\"rate\": \"x\"}]'",            // not a decimal at all
+	"fixed_at = 'infinity'",                     // a time pgx cannot scan
+}
+
+func TestUndecodableInvoicesDoNotStallTheSweep(t *testing.T) {
+	var logs bytes.Buffer
+	s := newStore(t, pgstore.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	clock := invoicetest.NewClock(invoicetest.Epoch)
+	h := newEngine(t, s, clock, func(c *invoice.Config) { c.SweepBatch = 5 })
+	var bad []*invoice.Invoice
+	for i := range 10 + len(damages) {
+		inv, err := h.Engine.Create(bg(), timerRequest(fmt.Sprint("o-", i)))
+		require.NoError(t, err)
+		if i%3 == 0 && len(bad) < len(damages) {
+			breakRow(t, s, "invoices", damages[len(bad)], inv.ID)
+			bad = append(bad, inv)
+		}
+	}
+	require.Len(t, bad, len(damages))
+	clock.Advance(time.Hour)
+	failed, err := h.Engine.Sweep(bg())
+	require.NoError(t, err)
+	assert.Equal(t, 10, failed, "every healthy overdue invoice expires")
+	for round := range 3 { // later rounds find nothing, and do not fail
+		clock.Advance(2 * time.Minute)
+		n, err := h.Engine.Sweep(bg())
+		require.NoError(t, err, "round %d", round)
+		assert.Zero(t, n)
+	}
+
+	setAside, _ := s.UndecodableCounts()
+	assert.Equal(t, int64(len(damages)), setAside, "counted once each: set aside, not claimed again")
+	rows, err := s.SetAside(bg(), 0)
+	require.NoError(t, err)
+	require.Len(t, rows, len(damages))
+	for _, r := range rows {
+		assert.Equal(t, "invoice", r.Kind)
+		assert.NotEmpty(t, r.Error)
+	}
+	assert.Contains(t, logs.String(), "undecodable row set aside")
+	_, err = s.GetInvoice(bg(), bad[0].ID)
+	assert.ErrorIs(t, err, pgstore.ErrUndecodable, "reading it says what is wrong")
+
+	// Listing serves every other invoice, in pages, and skips the bad ones.
+	var listed []string
+	cursor := ""
+	for {
+		page, err := h.Engine.List(bg(), invoice.ListOptions{Limit: 3, Cursor: cursor})
+		require.NoError(t, err)
+		for _, inv := range page.Invoices {
+			listed = append(listed, inv.ForeignID)
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	assert.Len(t, listed, 10)
+	_, skipped := s.UndecodableCounts()
+	assert.Positive(t, skipped)
+
+	// Repaired and retried: the next sweep expires it.
+	_, err = s.Pool().Exec(bg(), "UPDATE "+pgx.Identifier{s.Schema(), "invoices"}.Sanitize()+
+		" SET amount = 100 WHERE id = $1", bad[0].ID)
+	require.NoError(t, err)
+	require.NoError(t, s.RetrySetAside(bg(), bad[0].ID))
+	n, err := h.Engine.Sweep(bg())
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.ErrorIs(t, s.RetrySetAside(bg(), bad[0].ID), invoice.ErrNotFound, "no longer set aside")
+	rows, err = s.SetAside(bg(), 0)
+	require.NoError(t, err)
+	assert.Len(t, rows, len(damages)-1)
+}
+
+func TestUndecodableDeliveriesDoNotStallTheOthers(t *testing.T) {
+	s := newStore(t)
+	clock := invoicetest.NewClock(invoicetest.Epoch)
+	h := newEngine(t, s, clock, func(c *invoice.Config) { c.DeliveryBatch = 4 })
+	for i := range 11 {
+		_, err := h.Engine.Create(bg(), timerRequest(fmt.Sprint("o-", i)))
+		require.NoError(t, err)
+		_, err = h.Engine.Cancel(bg(), fmt.Sprint("o-", i))
+		require.NoError(t, err)
+	}
+	ds, err := h.Engine.Deliveries(bg(), "o-5")
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	breakRow(t, s, "deliveries", `callback = '{"currency_sent": {"amount": 5}}'`, ds[0].ID)
+
+	for range 3 {
+		_, err := h.Engine.DeliverDue(bg())
+		require.NoError(t, err)
+		clock.Advance(3 * time.Minute)
+	}
+	for i := range 11 {
+		got := h.Merchant.Statuses(fmt.Sprint("o-", i))
+		if i == 5 {
+			assert.Empty(t, got)
+			continue
+		}
+		assert.Equal(t, []invoice.Status{invoice.StatusFailed}, got, "o-%d delivered", i)
+	}
+	rows, err := s.SetAside(bg(), 0)
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	assert.Equal(t, pgstore.SetAsideRow{Kind: "delivery", ID: ds[0].ID, Error: rows[0].Error}, rows[0])
+	assert.Contains(t, rows[0].Error, "decimal")
+
+	// A listing of deliveries skips it.
+	dead, err := h.Engine.DeadDeliveries(bg(), [16]byte{}, 100)
+	require.NoError(t, err)
+	assert.Empty(t, dead)
+	all, err := s.ListDeliveries(bg(), invoice.DeliveryQuery{Limit: 100})
+	require.NoError(t, err)
+	assert.Len(t, all, 10)
+	_, err = s.GetDelivery(bg(), ds[0].ID)
+	assert.True(t, errors.Is(err, pgstore.ErrUndecodable), "%v", err)
+}
