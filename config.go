@@ -153,12 +153,12 @@ type Config struct {
 	// Logger defaults to a logger that discards everything.
 	Logger *slog.Logger
 
-	// SweepBatch is how many due invoices one sweep round claims. Default 500.
+	// SweepBatch is how many due invoices one sweep round claims; the
+	// round fails them with one Store.UpdateInvoices. Default 500.
 	SweepBatch int
-	// SweepConcurrency is how many claimed invoices one sweep fails at
-	// once (each is its own store operation). Default 1: right for memstore,
-	// whose single lock gains nothing from more. With a database store,
-	// where each failure waits on a commit, 4–8 sweeps several times faster.
+	// SweepConcurrency is how many claimed invoices whose batched update
+	// conflicted with another writer one sweep redoes at once (each from a
+	// fresh read, its own store operation). Default 1.
 	SweepConcurrency int
 	// SweepLease is how long a claimed due invoice is held. Default 1 minute.
 	SweepLease time.Duration

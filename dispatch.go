@@ -56,41 +56,93 @@ func (e *Engine) deliverDue(claimCtx, workCtx context.Context) (int, error) {
 	return delivered, nil
 }
 
+// settleDelay bounds how long a finished attempt waits for others of its
+// batch before the outcomes are stored together with
+// Store.SettleDeliveries: fast receivers are settled in a few statements
+// per batch, and a slow one does not hold back the others' outcomes for
+// longer than this.
+const settleDelay = 20 * time.Millisecond
+
+// deliverBatch makes one attempt at each claimed delivery, up to
+// DeliveryConcurrency at once, and stores the outcomes in batches. It
+// returns how many were acknowledged.
 func (e *Engine) deliverBatch(ctx context.Context, batch []*Delivery) (int, error) {
+	results := make(chan outcome, len(batch))
+	sem := make(chan struct{}, e.cfg.DeliveryConcurrency)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var inner sync.WaitGroup
+		for _, d := range batch {
+			sem <- struct{}{}
+			inner.Go(func() {
+				defer func() { <-sem }()
+				var o outcome
+				if err := e.guard(ctx, "deliver", func() error {
+					o = e.attempt(ctx, d)
+					return nil
+				}); err != nil {
+					// Left to its lease, to be retried when it runs out.
+					o = outcome{d: d, skip: true, err: err}
+				}
+				results <- o
+			})
+		}
+		inner.Wait()
+	})
 	var (
-		wg        sync.WaitGroup
-		mu        sync.Mutex
 		delivered int
 		errs      []error
+		pending   []outcome
+		timer     *time.Timer
+		flushC    <-chan time.Time
 	)
-	sem := make(chan struct{}, e.cfg.DeliveryConcurrency)
-	for _, d := range batch {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			var ok bool
-			err := e.guard(ctx, "deliver", func() error {
-				var err error
-				ok, err = e.deliverOne(ctx, d)
-				return err
-			})
-			mu.Lock()
-			defer mu.Unlock()
-			if ok {
-				delivered++
-			}
-			if err != nil {
-				errs = append(errs, err)
-			}
-		})
+	flush := func() {
+		if timer != nil {
+			timer.Stop()
+			timer, flushC = nil, nil
+		}
+		n, err := e.settle(ctx, pending)
+		delivered += n
+		if err != nil {
+			errs = append(errs, err)
+		}
+		pending = pending[:0]
 	}
+	for received := 0; received < len(batch); {
+		select {
+		case o := <-results:
+			received++
+			if o.err != nil {
+				errs = append(errs, o.err)
+			}
+			if o.skip {
+				continue
+			}
+			pending = append(pending, o)
+			if timer == nil {
+				timer = time.NewTimer(settleDelay)
+				flushC = timer.C
+			}
+		case <-flushC:
+			timer, flushC = nil, nil
+			flush()
+		}
+	}
+	flush()
 	wg.Wait()
 	return delivered, errors.Join(errs...)
 }
 
-// deliverOne makes one attempt and records it. The error is about recording
-// (the store), not about the receiver: a failed attempt is rescheduled.
-func (e *Engine) deliverOne(ctx context.Context, d *Delivery) (bool, error) {
+// outcome is the result of one attempt, to be settled.
+type outcome struct {
+	d    *Delivery
+	s    Settlement
+	skip bool  // stopped hard, or a panic: leave the delivery to its lease
+	err  error // a recovered panic (matching ErrPanic), with skip
+}
+
+// attempt makes one attempt at d and returns what to record.
+func (e *Engine) attempt(ctx context.Context, d *Delivery) outcome {
 	start := time.Now()
 	attempt := Attempt{At: e.now()}
 	actx, cancel := context.WithTimeout(ctx, e.cfg.DeliveryTimeout)
@@ -102,16 +154,16 @@ func (e *Engine) deliverOne(ctx context.Context, d *Delivery) (bool, error) {
 	if errors.As(err, &se) {
 		attempt.StatusCode = se.HTTPStatus()
 	}
+	o := outcome{d: d, s: Settlement{ID: d.ID, LeaseID: d.LeaseID}}
 	if err == nil {
-		if ackErr := e.cfg.Store.AckDelivery(ctx, d.ID, d.LeaseID, attempt); ackErr != nil {
-			return false, e.recordErr(d, ackErr)
-		}
-		return true, nil
+		o.s.Attempt, o.s.State = attempt, DeliveryDelivered
+		return o
 	}
 	if ctx.Err() != nil {
 		// Stopped hard: leave the delivery to its lease; another engine (or
 		// this one after restart) retries it. Nothing is lost.
-		return false, nil
+		o.skip = true
+		return o
 	}
 	// What is logged and stored: URLs redacted (a callback URL's token
 	// stays secret), valid text that every store keeps, bounded.
@@ -120,17 +172,74 @@ func (e *Engine) deliverOne(ctx context.Context, d *Delivery) (bool, error) {
 	// RetrySchedule[0].
 	n := len(d.Attempts) + 1
 	dead := n > len(e.cfg.RetrySchedule)
-	next := attempt.At
-	if !dead {
-		next = attempt.At.Add(e.retryWait(e.cfg.RetrySchedule[n-1], err, attempt.StatusCode))
+	o.s.Attempt, o.s.State, o.s.NextAttemptAt = attempt, DeliveryPending, attempt.At
+	if dead {
+		o.s.State = DeliveryDead
+	} else {
+		o.s.NextAttemptAt = attempt.At.Add(e.retryWait(e.cfg.RetrySchedule[n-1], err, attempt.StatusCode))
 	}
 	e.cfg.Logger.WarnContext(ctx, "delivery failed", "delivery", d.ID, "invoice", d.InvoiceID,
 		"channel", d.Channel.String(), "attempt", n, "dead", dead, "status", attempt.StatusCode,
-		"next_attempt_at", next, "error", attempt.Error)
-	if rerr := e.cfg.Store.RescheduleDelivery(ctx, d.ID, d.LeaseID, attempt, next, dead); rerr != nil {
-		return false, e.recordErr(d, rerr)
+		"next_attempt_at", o.s.NextAttemptAt, "error", attempt.Error)
+	return o
+}
+
+// settle stores the outcomes with one Store.SettleDeliveries and returns
+// how many acknowledgements it stored. A batch the store refused as a
+// whole with a panic (recovered, matching ErrPanic) or ErrValidation is
+// settled again one outcome at a time, so that one bad outcome holds back
+// no other; the one that fails again is left to its lease, as a panic in
+// AckDelivery would leave it.
+func (e *Engine) settle(ctx context.Context, os []outcome) (int, error) {
+	n, batchErr, err := e.settleBatch(ctx, os)
+	if batchErr == nil || len(os) < 2 || !(errors.Is(batchErr, ErrPanic) || errors.Is(batchErr, ErrValidation)) {
+		return n, errors.Join(batchErr, err)
 	}
-	return false, nil
+	errs := []error{batchErr}
+	for i := range os {
+		k, berr, err := e.settleBatch(ctx, os[i:i+1])
+		n += k
+		errs = append(errs, berr, err)
+	}
+	return n, errors.Join(errs...)
+}
+
+// settleBatch stores the outcomes with one Store.SettleDeliveries. It
+// returns how many acknowledgements it stored, the error about the whole
+// batch (nothing stored), and the per-settlement errors (lease lost
+// excepted: another engine owns the outcome).
+func (e *Engine) settleBatch(ctx context.Context, os []outcome) (delivered int, batchErr, err error) {
+	if len(os) == 0 {
+		return 0, nil, nil
+	}
+	batch := make([]Settlement, len(os))
+	for i, o := range os {
+		batch[i] = o.s
+	}
+	var results []error
+	if err := e.guard(ctx, "settle deliveries", func() error {
+		var err error
+		results, err = e.cfg.Store.SettleDeliveries(ctx, batch)
+		if err == nil && len(results) != len(batch) {
+			err = fmt.Errorf("store returned %d results for %d settlements", len(results), len(batch))
+		}
+		return err
+	}); err != nil {
+		return 0, fmt.Errorf("invoice: record %d deliveries: %w", len(batch), err), nil
+	}
+	var errs []error
+	for i, o := range os {
+		if results[i] != nil {
+			if err := e.recordErr(o.d, results[i]); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		if o.s.State == DeliveryDelivered {
+			delivered++
+		}
+	}
+	return delivered, nil, errors.Join(errs...)
 }
 
 // retryWait is the wait before the next attempt: the scheduled wait plus

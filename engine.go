@@ -97,8 +97,7 @@ func (e *Engine) mutate(ctx context.Context, load func(context.Context) (*Invoic
 		if err != nil {
 			return nil, err
 		}
-		ch := &change{e: e, inv: inv, now: e.now()}
-		ch.outbox = ch.outboxBuf[:0]
+		ch := e.newChange(inv)
 		ch.expireIfDue()
 		if fn != nil {
 			expired := ch.changed
@@ -121,10 +120,7 @@ func (e *Engine) mutate(ctx context.Context, load func(context.Context) (*Invoic
 			}
 			return inv, nil
 		}
-		inv.UpdatedAt = ch.now
-		if inv.Status.IsFinal() {
-			inv.Deadline = time.Time{}
-		}
+		ch.finish()
 		err = e.cfg.Store.UpdateInvoice(ctx, inv, ch.outbox)
 		if errors.Is(err, ErrConflict) && attempt+1 < maxUpdateAttempts {
 			runtime.Gosched()
@@ -144,6 +140,22 @@ func (e *Engine) mutate(ctx context.Context, load func(context.Context) (*Invoic
 			return nil, opErr
 		}
 		return inv, nil
+	}
+}
+
+// newChange starts a change of inv, the working copy, now.
+func (e *Engine) newChange(inv *Invoice) *change {
+	ch := &change{e: e, inv: inv, now: e.now()}
+	ch.outbox = ch.outboxBuf[:0]
+	return ch
+}
+
+// finish stamps a changed working copy before it is stored: the time of
+// the change, and no deadline once final.
+func (ch *change) finish() {
+	ch.inv.UpdatedAt = ch.now
+	if ch.inv.Status.IsFinal() {
+		ch.inv.Deadline = time.Time{}
 	}
 }
 

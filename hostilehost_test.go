@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -94,6 +95,9 @@ func TestRetryAfterIsHonouredUpToTheCap(t *testing.T) {
 type panicky struct {
 	invoice.Store
 	armed map[string]*atomic.Int32 // method → panics left
+	// poisoned, when set, is the one delivery whose batches
+	// SettleDeliveries panics on while armed.
+	poisoned uuid.UUID
 }
 
 func newPanicky(methods ...string) *panicky {
@@ -122,18 +126,26 @@ func (p *panicky) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbo
 	return p.Store.UpdateInvoice(ctx, inv, outbox)
 }
 
+func (p *panicky) UpdateInvoices(ctx context.Context, batch []invoice.InvoiceUpdate) ([]error, error) {
+	p.maybe("UpdateInvoices")
+	return p.Store.UpdateInvoices(ctx, batch)
+}
+
+func (p *panicky) SettleDeliveries(ctx context.Context, batch []invoice.Settlement) ([]error, error) {
+	if p.poisoned == uuid.Nil || slices.ContainsFunc(batch, func(st invoice.Settlement) bool { return st.ID == p.poisoned }) {
+		p.maybe("SettleDeliveries")
+	}
+	return p.Store.SettleDeliveries(ctx, batch)
+}
+
 func (p *panicky) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*invoice.Delivery, error) {
 	p.maybe("ClaimDeliveries")
 	return p.Store.ClaimDeliveries(ctx, now, lease, limit)
 }
 
-func (p *panicky) AckDelivery(ctx context.Context, id, leaseID uuid.UUID, a invoice.Attempt) error {
-	p.maybe("AckDelivery")
-	return p.Store.AckDelivery(ctx, id, leaseID, a)
-}
-
 func TestStorePanicsAreRecoveredAndRetried(t *testing.T) {
-	store := newPanicky("ClaimDueInvoices", "UpdateInvoice", "ClaimDeliveries", "AckDelivery")
+	store := newPanicky("ClaimDueInvoices", "UpdateInvoices", "UpdateInvoice", "ClaimDeliveries",
+		"SettleDeliveries")
 	var logs bytes.Buffer
 	h := invoicetest.New(t, func(c *invoice.Config) {
 		c.Store = store
@@ -151,7 +163,10 @@ func TestStorePanicsAreRecoveredAndRetried(t *testing.T) {
 	assert.Contains(t, logs.String(), "recovered panic")
 	assert.Contains(t, logs.String(), "stack=")
 
-	store.arm("UpdateInvoice", 1) // the first invoice's expiry panics, the second's does not
+	// The batch update panics; done again one by one, the first invoice's
+	// expiry panics, the second's does not.
+	store.arm("UpdateInvoices", 1)
+	store.arm("UpdateInvoice", 1)
 	n, err := h.Engine.Sweep(ctx)
 	require.ErrorIs(t, err, invoice.ErrPanic)
 	assert.Equal(t, 1, n, "the other invoice is still failed")
@@ -163,10 +178,16 @@ func TestStorePanicsAreRecoveredAndRetried(t *testing.T) {
 	store.arm("ClaimDeliveries", 1)
 	_, err = h.Engine.DeliverDue(ctx)
 	require.ErrorIs(t, err, invoice.ErrPanic)
-	store.arm("AckDelivery", 1)
+	// Settling o-1's acknowledgement panics (its batch, then o-1 alone when
+	// the batch is settled again one by one); o-2's is stored.
+	first, err := h.Engine.Deliveries(ctx, "o-1")
+	require.NoError(t, err)
+	store.poisoned = first[0].ID
+	store.arm("SettleDeliveries", 2)
 	delivered, err := h.Engine.DeliverDue(ctx)
 	require.ErrorIs(t, err, invoice.ErrPanic)
 	assert.Equal(t, 1, delivered)
+	store.arm("SettleDeliveries", 0)
 	h.Clock.Advance(3 * time.Minute) // the delivery lease runs out
 	delivered, err = h.Engine.DeliverDue(ctx)
 	require.NoError(t, err)

@@ -82,6 +82,28 @@ type Store interface {
 	// and ChannelPayout (Payout set).
 	UpdateInvoice(ctx context.Context, inv *Invoice, outbox []*Delivery) error
 
+	// UpdateInvoices applies a batch of versioned updates, each as
+	// UpdateInvoice would apply it alone (the invoice replaced and its
+	// outbox appended if and only if the stored Version still equals
+	// Invoice.Version; the sweep key reset, any sweep lease released), in
+	// a number of statements or steps that does not grow with the batch:
+	// the engine's sweep fails a claimed batch of overdue invoices with
+	// it. The engine decides every outcome; the store only applies them.
+	//
+	// It returns one error per update, in batch order: nil when the update
+	// applied (its Invoice.Version is then the stored one, Version+1), an
+	// error matching ErrConflict when the stored version differs, or
+	// ErrNotFound when there is no such invoice; an update whose ForeignID
+	// or CheckoutToken differs from the stored one (UpdateInvoice alone may
+	// change them; a batch may not) gets an error of its own. Such
+	// per-update refusals change nothing of that update and do not hold
+	// back the others. The second result is an error about the whole batch
+	// (an invoice twice in it, a nil invoice, an invalid outbox record, an
+	// invoice or outbox record that fails CheckStorable, the context, the
+	// database): then nothing of the batch was applied.
+	// An empty batch does nothing.
+	UpdateInvoices(ctx context.Context, batch []InvoiceUpdate) ([]error, error)
+
 	// ClaimDueInvoices returns copies of up to limit invoices whose
 	// Deadline is at or before now and that no other claim holds, ordered
 	// by when they became claimable (the deadline, or the end of an expired
@@ -116,6 +138,23 @@ type Store interface {
 	// deliveries after it). Errors as AckDelivery.
 	RescheduleDelivery(ctx context.Context, id, leaseID uuid.UUID, a Attempt, next time.Time, dead bool) error
 
+	// SettleDeliveries records a batch of attempts on held deliveries,
+	// each as AckDelivery (State DeliveryDelivered) or RescheduleDelivery
+	// (State DeliveryPending with NextAttemptAt, or DeliveryDead) would
+	// record it alone, with the same lease checks, in a number of
+	// statements or steps that does not grow with the batch. Per-invoice
+	// order is kept as with single settlements: a delivery stays held,
+	// blocking the ones after it, until its settlement is stored.
+	//
+	// It returns one error per settlement, in batch order: nil, or one
+	// matching ErrLeaseLost or ErrNotFound as AckDelivery would return;
+	// those change nothing of that settlement and do not hold back the
+	// others. The second result is an error about the whole batch (a
+	// delivery twice in it, an unknown State, an Attempt that fails
+	// CheckStorable, the context, the database): then nothing of the batch
+	// was applied. An empty batch does nothing.
+	SettleDeliveries(ctx context.Context, batch []Settlement) ([]error, error)
+
 	// GetDelivery returns one delivery with its attempts, or ErrNotFound.
 	GetDelivery(ctx context.Context, id uuid.UUID) (*Delivery, error)
 
@@ -136,6 +175,28 @@ type Store interface {
 	// place in its invoice's queue (a later delivery already held keeps its
 	// lease). A pending delivery is left as it is. ErrNotFound if absent.
 	RedeliverDelivery(ctx context.Context, id uuid.UUID, now time.Time) error
+}
+
+// InvoiceUpdate is one update of a Store.UpdateInvoices batch: the
+// invoice as it is to be stored, with the Version it was read at, and the
+// outbox records of the change (owned by the store afterwards, as with
+// UpdateInvoice). An invoice appears at most once in a batch.
+type InvoiceUpdate struct {
+	Invoice *Invoice
+	Outbox  []*Delivery
+}
+
+// Settlement is the outcome of one attempt on a held delivery, for
+// Store.SettleDeliveries. A delivery appears at most once in a batch.
+type Settlement struct {
+	ID      uuid.UUID // the delivery
+	LeaseID uuid.UUID // the lease its claim returned
+	Attempt Attempt   // the attempt to append
+	// State is DeliveryDelivered (acknowledged), DeliveryPending (retry at
+	// NextAttemptAt) or DeliveryDead (no retry left).
+	State DeliveryState
+	// NextAttemptAt is when to retry, with State DeliveryPending.
+	NextAttemptAt time.Time
 }
 
 // ListQuery selects invoices for Store.ListInvoices.

@@ -3,9 +3,6 @@ package checkout
 import (
 	"context"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -96,21 +93,4 @@ func (s *claimSite) claim(t testing.TB) invoice.RefundClaim {
 	require.NoError(t, err)
 	require.Len(t, inv.RefundClaims, 1)
 	return inv.RefundClaims[0]
-}
-
-func newRequest(method, target, body, ctype string) *http.Request {
-	r := httptest.NewRequest(method, target, strings.NewReader(body))
-	if ctype != "" {
-		r.Header.Set("Content-Type", ctype)
-	}
-	return r
-}
-
-// serve runs one prepared request through the site.
-func (s *claimSite) serve(r *http.Request) (*http.Response, string) {
-	w := httptest.NewRecorder()
-	s.mux().ServeHTTP(w, r)
-	res := w.Result()
-	b, _ := io.ReadAll(res.Body)
-	return res, string(b)
 }

@@ -74,8 +74,11 @@ func DefaultCatalogs(defaultLang string, langs ...string) (*i18n.Bundle, error) 
 // RateLimit is a token bucket: Burst requests at once, refilled at
 // PerMinute.
 type RateLimit struct {
+	// PerMinute is how many requests a client's bucket regains a minute.
 	PerMinute int
-	Burst     int
+	// Burst is the bucket's size: how many requests a client may make at
+	// once.
+	Burst int
 }
 
 func (c *Config) setDefaults() error {

@@ -20,12 +20,17 @@ import (
 	"github.com/cryptoinvoice/invoice"
 )
 
+// requireSecurityHeaders checks the headers every customer page carries
+// (see secure): a strict CSP without inline code or nonces, no framing,
+// forms posting to the own origin, no referrer, no sniffing, a
+// Cache-Control.
 func requireSecurityHeaders(t *testing.T, res *http.Response) {
 	t.Helper()
 	h := res.Header
 	csp := h.Get("Content-Security-Policy")
 	require.Contains(t, csp, "script-src 'self'")
 	require.Contains(t, csp, "frame-ancestors 'none'")
+	require.Contains(t, csp, "form-action 'self'")
 	require.NotContains(t, csp, "unsafe-inline")
 	require.NotContains(t, csp, "nonce-")
 	require.Equal(t, "DENY", h.Get("X-Frame-Options"))

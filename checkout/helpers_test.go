@@ -97,18 +97,28 @@ func (s *testSite) do(t testing.TB, method, target string, body url.Values, hdr 
 	for i := 0; i+1 < len(hdr); i += 2 {
 		r.Header.Set(hdr[i], hdr[i+1])
 	}
-	w := httptest.NewRecorder()
-	s.mux().ServeHTTP(w, r)
-	res := w.Result()
-	b, _ := io.ReadAll(res.Body)
-	return res, string(b)
+	return s.serve(r)
 }
 
-// doRaw posts a raw form body.
+// doRaw sends a raw form body.
 func (s *testSite) doRaw(t testing.TB, method, target, body string) (*http.Response, string) {
 	t.Helper()
+	return s.serve(newRequest(method, target, body, "application/x-www-form-urlencoded"))
+}
+
+// newRequest is a request with a raw body and, unless ctype is empty, a
+// Content-Type.
+func newRequest(method, target, body, ctype string) *http.Request {
 	r := httptest.NewRequest(method, target, strings.NewReader(body))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if ctype != "" {
+		r.Header.Set("Content-Type", ctype)
+	}
+	return r
+}
+
+// serve runs one prepared request through the handler in process and
+// returns the response with its body read.
+func (s *testSite) serve(r *http.Request) (*http.Response, string) {
 	w := httptest.NewRecorder()
 	s.mux().ServeHTTP(w, r)
 	res := w.Result()

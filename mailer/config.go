@@ -126,10 +126,6 @@ type Config struct {
 
 var colorRe = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
 // withDefaults validates c and returns it with its defaults filled in.
 func (c Config) withDefaults() (Config, error) {
 	bad := func(format string, a ...any) (Config, error) {
@@ -184,8 +180,11 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if b.LogoURL != "" {
 		u, err := url.Parse(b.LogoURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return bad("Branding.LogoURL %q is not an absolute http(s) URL", b.LogoURL)
+		if err != nil {
+			return bad("Branding.LogoURL is not a URL")
+		}
+		if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return bad("Branding.LogoURL %q is not an absolute http(s) URL", u.Redacted())
 		}
 	}
 	if b.AccentColor == "" {
@@ -205,7 +204,7 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	if c.Clock == nil {
-		c.Clock = systemClock{}
+		c.Clock = invoice.SystemClock{}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -223,15 +222,16 @@ func checkBaseURL(s string) error {
 	if err != nil {
 		return errors.New("not a URL")
 	}
+	shown := u.Redacted() // never a password in the error
 	switch {
 	case u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
-		return fmt.Errorf("%q must be an absolute URL without user, query or fragment", s)
+		return fmt.Errorf("%q must be an absolute URL without user, query or fragment", shown)
 	case u.Scheme == "https":
 		return nil
 	case u.Scheme == "http" && isLoopback(u.Hostname()):
 		return nil
 	}
-	return fmt.Errorf("%q must be https (http only on localhost)", s)
+	return fmt.Errorf("%q must be https (http only on localhost)", shown)
 }
 
 func isLoopback(host string) bool {

@@ -42,6 +42,8 @@ type SMTPError struct {
 // Permanent reports whether the server refused for good (5xx).
 func (e *SMTPError) Permanent() bool { return e.Code >= 500 && e.Code < 600 }
 
+// Error names the stage and the reply code (or the network or TLS
+// error); never the message, its link or the recipient.
 func (e *SMTPError) Error() string {
 	var b strings.Builder
 	b.WriteString("mailer: SMTP ")

@@ -241,7 +241,15 @@ func TestConfigValidation(t *testing.T) {
 			assert.ErrorContains(t, err, "mailer: config:")
 		})
 	}
-	_, err := mailer.New(config(srv, func(c *mailer.Config) { c.ClaimBaseURL = "http://127.0.0.1:8080/refund/" }))
+	for _, u := range []string{"https://shop:hunter2@pay.shop.example/refund", "http://shop:hunter2@pay.shop.example/refund"} {
+		_, err := mailer.New(config(srv, func(c *mailer.Config) { c.ClaimBaseURL = u }))
+		require.ErrorContains(t, err, "mailer: config:")
+		assert.NotContains(t, err.Error(), "hunter2", "a password in ClaimBaseURL is not echoed")
+	}
+	_, err := mailer.New(config(srv, func(c *mailer.Config) { c.Branding.LogoURL = "ftp://shop:hunter2@cdn.example/logo.png" }))
+	require.ErrorContains(t, err, "mailer: config:")
+	assert.NotContains(t, err.Error(), "hunter2", "a password in LogoURL is not echoed")
+	_, err = mailer.New(config(srv, func(c *mailer.Config) { c.ClaimBaseURL = "http://127.0.0.1:8080/refund/" }))
 	assert.NoError(t, err, "http on loopback is for development")
 }
 

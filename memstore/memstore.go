@@ -275,37 +275,57 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	r, err := s.checkUpdate(inv, outbox, true)
+	if err != nil {
+		return err
+	}
+	s.applyUpdate(r, inv, outbox)
+	return nil
+}
+
+// checkUpdate finds the record inv updates and checks the update, changing
+// nothing. rekey allows a new ForeignID or CheckoutToken.
+func (s *Store) checkUpdate(inv *invoice.Invoice, outbox []*invoice.Delivery, rekey bool) (*record, error) {
 	r, ok := s.swept[inv.ID]
-	if ok {
-		delete(s.swept, inv.ID)
-	} else if r, ok = s.invoices.get(inv.ID); !ok {
-		return fmt.Errorf("memstore: update invoice %s: %w", inv.ID, invoice.ErrNotFound)
+	if !ok {
+		if r, ok = s.invoices.get(inv.ID); !ok {
+			return nil, fmt.Errorf("memstore: update invoice %s: %w", inv.ID, invoice.ErrNotFound)
+		}
 	}
 	if r.inv.Version != inv.Version {
-		return fmt.Errorf("memstore: update invoice %q: version %d, stored %d: %w",
+		return nil, fmt.Errorf("memstore: update invoice %q: version %d, stored %d: %w",
 			inv.ForeignID, inv.Version, r.inv.Version, invoice.ErrConflict)
 	}
 	renamed := inv.ForeignID != r.inv.ForeignID
+	retoken := inv.CheckoutToken != r.inv.CheckoutToken
+	if !rekey && (renamed || retoken) {
+		return nil, fmt.Errorf("memstore: update invoice %s: a batch update may not change foreign_id or checkout token", inv.ID)
+	}
 	if renamed {
 		if _, taken := s.byForeign[inv.ForeignID]; taken {
-			return fmt.Errorf("memstore: update invoice %s: foreign_id %q: %w", inv.ID, inv.ForeignID, invoice.ErrDuplicate)
+			return nil, fmt.Errorf("memstore: update invoice %s: foreign_id %q: %w", inv.ID, inv.ForeignID, invoice.ErrDuplicate)
 		}
 	}
-	retoken := inv.CheckoutToken != r.inv.CheckoutToken
 	if retoken && inv.CheckoutToken != "" {
 		if _, taken := s.byToken[inv.CheckoutToken]; taken {
-			return fmt.Errorf("memstore: update invoice %s: checkout token is already stored", inv.ID)
+			return nil, fmt.Errorf("memstore: update invoice %s: checkout token is already stored", inv.ID)
 		}
 	}
 	if err := s.checkOutbox(inv.ID, outbox); err != nil {
-		return err
+		return nil, err
 	}
+	return r, nil
+}
 
-	if renamed {
+// applyUpdate stores inv in r (checked by checkUpdate) with its outbox and
+// sets inv.Version.
+func (s *Store) applyUpdate(r *record, inv *invoice.Invoice, outbox []*invoice.Delivery) {
+	delete(s.swept, inv.ID)
+	if inv.ForeignID != r.inv.ForeignID {
 		delete(s.byForeign, r.inv.ForeignID)
 		s.byForeign[inv.ForeignID] = r
 	}
-	if retoken {
+	if inv.CheckoutToken != r.inv.CheckoutToken {
 		delete(s.byToken, r.inv.CheckoutToken)
 		if inv.CheckoutToken != "" {
 			s.byToken[inv.CheckoutToken] = r
@@ -317,15 +337,73 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 		s.indexAddress(r, oldAddress)
 	}
 	r.inv.Version = inv.Version + 1
-	stored := &r.inv
 	r.leaseUntil = time.Time{}
 	s.resetSweep(r)
 	s.indexPayout(r)
 	for _, d := range outbox {
 		s.addDelivery(r, d) // the store owns it now (see invoice.Store.UpdateInvoice)
 	}
-	inv.Version = stored.Version
-	return nil
+	inv.Version = r.inv.Version
+}
+
+// UpdateInvoices applies a batch of versioned updates under one lock
+// hold, each as UpdateInvoice would (see invoice.Store.UpdateInvoices);
+// an update may not change ForeignID or CheckoutToken. The whole batch is
+// checked first (no invoice twice, no nil invoice, storable invoices and
+// valid outbox records, no delivery ID twice), so a whole-batch error
+// applies nothing.
+func (s *Store) UpdateInvoices(ctx context.Context, batch []invoice.InvoiceUpdate) ([]error, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	if len(batch) == 0 {
+		return nil, nil
+	}
+	seen := make(map[uuid.UUID]struct{}, len(batch))
+	for i, u := range batch {
+		if u.Invoice == nil {
+			return nil, fmt.Errorf("memstore: update invoices: update %d has a nil invoice", i)
+		}
+		if _, dup := seen[u.Invoice.ID]; dup {
+			return nil, fmt.Errorf("memstore: update invoices: invoice %s appears twice", u.Invoice.ID)
+		}
+		seen[u.Invoice.ID] = struct{}{}
+		if err := u.Invoice.CheckStorable(); err != nil {
+			return nil, fmt.Errorf("memstore: update invoices: %w", err)
+		}
+		for _, d := range u.Outbox {
+			if d == nil {
+				continue // refused by checkOutbox
+			}
+			if err := d.CheckStorable(); err != nil {
+				return nil, fmt.Errorf("memstore: update invoices: %w", err)
+			}
+			if _, dup := seen[d.ID]; dup {
+				return nil, fmt.Errorf("memstore: update invoices: delivery %s appears twice", d.ID)
+			}
+			seen[d.ID] = struct{}{}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Check everything first: per-update refusals, then the outbox records
+	// of the updates that apply (a whole-batch error), then apply.
+	errs := make([]error, len(batch))
+	recs := make([]*record, len(batch))
+	for i, u := range batch {
+		recs[i], errs[i] = s.checkUpdate(u.Invoice, nil, false)
+		if errs[i] == nil {
+			if err := s.checkOutbox(u.Invoice.ID, u.Outbox); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for i, u := range batch {
+		if errs[i] == nil {
+			s.applyUpdate(recs[i], u.Invoice, u.Outbox)
+		}
+	}
+	return errs, nil
 }
 
 // indexAddress points byAddress at r for its deposit address when no newer

@@ -306,6 +306,64 @@ func (s *Store) RescheduleDelivery(ctx context.Context, id, leaseID uuid.UUID, a
 	return nil
 }
 
+// SettleDeliveries records a batch of attempts under one lock hold, each
+// as AckDelivery or RescheduleDelivery would (see
+// invoice.Store.SettleDeliveries). The batch is checked first (no
+// delivery twice, known states, storable attempts), so a whole-batch
+// error applies nothing.
+func (s *Store) SettleDeliveries(ctx context.Context, batch []invoice.Settlement) ([]error, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	if len(batch) == 0 {
+		return nil, nil
+	}
+	if err := checkSettlements(batch); err != nil {
+		return nil, fmt.Errorf("memstore: %w", err)
+	}
+	errs := make([]error, len(batch))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, st := range batch {
+		d, err := s.held(st.ID, st.LeaseID)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		d.Attempts = append(d.Attempts, st.Attempt)
+		switch st.State {
+		case invoice.DeliveryDelivered, invoice.DeliveryDead:
+			s.dequeue(d)
+			d.State = st.State
+		default:
+			d.NextAttemptAt = st.NextAttemptAt
+			s.requeue(d)
+		}
+	}
+	return errs, nil
+}
+
+// checkSettlements refuses a batch with a delivery twice, an unknown
+// state or an attempt that fails CheckStorable.
+func checkSettlements(batch []invoice.Settlement) error {
+	seen := make(map[uuid.UUID]struct{}, len(batch))
+	for _, st := range batch {
+		switch st.State {
+		case invoice.DeliveryDelivered, invoice.DeliveryPending, invoice.DeliveryDead:
+		default:
+			return fmt.Errorf("settle deliveries: delivery %s: unknown state %d", st.ID, st.State)
+		}
+		if _, dup := seen[st.ID]; dup {
+			return fmt.Errorf("settle deliveries: delivery %s appears twice", st.ID)
+		}
+		seen[st.ID] = struct{}{}
+		if err := st.Attempt.CheckStorable(); err != nil {
+			return fmt.Errorf("settle deliveries: delivery %s: %w", st.ID, err)
+		}
+	}
+	return nil
+}
+
 // GetDelivery returns a copy of one delivery with its attempts, or an
 // error matching invoice.ErrNotFound.
 func (s *Store) GetDelivery(ctx context.Context, id uuid.UUID) (*invoice.Delivery, error) {

@@ -122,49 +122,47 @@ func BenchmarkCreate(b *testing.B) {
 		// (typed decoding, no leniency, no OpenAPI shape), to show what the
 		// handler's extra work costs.
 		h, _ := benchEnv(b)
-		minimal := minimalCreate(h.Engine)
-		w := &discard{h: http.Header{}}
-		var reqs []*http.Request
-		n := 0
-		b.ReportAllocs()
-		m := newCPUMeter(b)
-		for b.Loop() {
-			if len(reqs) == 0 {
-				m.stop()
-				for range benchChunk {
-					n++
-					reqs = append(reqs, benchReq(http.MethodPost, "/api/v2/invoices/create", benchBody(n)))
-				}
-				m.start()
-			}
-			req := reqs[len(reqs)-1]
-			reqs = reqs[:len(reqs)-1]
-			clear(w.h)
-			minimal.ServeHTTP(w, req)
-		}
+		serveBatches(b, minimalCreate(h.Engine), createBatch())
 	})
 	b.Run("handler", func(b *testing.B) {
 		_, api := benchEnv(b)
-		w := &discard{h: http.Header{}}
-		var reqs []*http.Request
-		n := 0
-		b.ReportAllocs()
-		m := newCPUMeter(b)
-		for b.Loop() {
-			if len(reqs) == 0 {
-				m.stop()
-				for range benchChunk {
-					n++
-					reqs = append(reqs, benchReq(http.MethodPost, "/api/v2/invoices/create", benchBody(n)))
-				}
-				m.start()
-			}
-			req := reqs[len(reqs)-1]
-			reqs = reqs[:len(reqs)-1]
-			clear(w.h)
-			api.ServeHTTP(w, req)
-		}
+		serveBatches(b, api, createBatch())
 	})
+}
+
+// createBatch returns a refill for serveBatches: the next benchChunk
+// signed create requests, each for a new foreign id.
+func createBatch() func() []*http.Request {
+	n := 0
+	return func() []*http.Request {
+		reqs := make([]*http.Request, 0, benchChunk)
+		for range benchChunk {
+			n++
+			reqs = append(reqs, benchReq(http.MethodPost, "/api/v2/invoices/create", benchBody(n)))
+		}
+		return reqs
+	}
+}
+
+// serveBatches serves one request to h per b.Loop iteration. Requests come
+// from refill in batches (served last first), built outside the timer and
+// the CPU meter.
+func serveBatches(b *testing.B, h http.Handler, refill func() []*http.Request) {
+	w := &discard{h: http.Header{}}
+	var reqs []*http.Request
+	b.ReportAllocs()
+	m := newCPUMeter(b)
+	for b.Loop() {
+		if len(reqs) == 0 {
+			m.stop()
+			reqs = refill()
+			m.start()
+		}
+		req := reqs[len(reqs)-1]
+		reqs = reqs[:len(reqs)-1]
+		clear(w.h)
+		h.ServeHTTP(w, req)
+	}
 }
 
 // minimalCreate is the smallest handler doing a create the same way: read
@@ -209,9 +207,8 @@ func minimalCreate(e *invoice.Engine) http.Handler {
 // Cancel through the handler vs Engine.Cancel, on invoices created outside
 // the timer.
 func BenchmarkCancel(b *testing.B) {
-	prepare := func(b *testing.B, m *cpuMeter, h *invoicetest.Harness, from int) []string {
-		m.stop()
-		defer m.start()
+	// prepare creates benchChunk invoices; the caller stops the timer.
+	prepare := func(b *testing.B, h *invoicetest.Harness, from int) []string {
 		ids := make([]string, 0, benchChunk)
 		for i := range benchChunk {
 			id := fmt.Sprint("bench-", from+i)
@@ -233,8 +230,10 @@ func BenchmarkCancel(b *testing.B) {
 		m := newCPUMeter(b)
 		for b.Loop() {
 			if len(ids) == 0 {
-				ids = prepare(b, m, h, n)
+				m.stop()
+				ids = prepare(b, h, n)
 				n += benchChunk
+				m.start()
 			}
 			if _, err := h.Engine.Cancel(ctx, ids[len(ids)-1]); err != nil {
 				b.Fatal(err)
@@ -244,26 +243,16 @@ func BenchmarkCancel(b *testing.B) {
 	})
 	b.Run("handler", func(b *testing.B) {
 		h, api := benchEnv(b)
-		w := &discard{h: http.Header{}}
-		var reqs []*http.Request
 		n := 0
-		b.ReportAllocs()
-		m := newCPUMeter(b)
-		for b.Loop() {
-			if len(reqs) == 0 {
-				ids := prepare(b, m, h, n)
-				n += benchChunk
-				m.stop()
-				for _, id := range ids {
-					reqs = append(reqs, benchReq(http.MethodPost, "/api/v2/invoices/"+id+"/cancel/", []byte("{}")))
-				}
-				m.start()
+		serveBatches(b, api, func() []*http.Request {
+			ids := prepare(b, h, n)
+			n += benchChunk
+			reqs := make([]*http.Request, 0, len(ids))
+			for _, id := range ids {
+				reqs = append(reqs, benchReq(http.MethodPost, "/api/v2/invoices/"+id+"/cancel/", []byte("{}")))
 			}
-			req := reqs[len(reqs)-1]
-			reqs = reqs[:len(reqs)-1]
-			clear(w.h)
-			api.ServeHTTP(w, req)
-		}
+			return reqs
+		})
 	})
 }
 

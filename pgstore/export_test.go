@@ -12,7 +12,6 @@ func BenchSQL(s *Store) map[string]string {
 	return map[string]string{
 		"getInvoiceByForeign": s.sql.getInvoiceByForeign,
 		"createInvoice":       s.sql.createInvoice,
-		"updateInvoiceOutbox": s.sql.updateInvoiceOutbox,
 		"claimDueInvoices":    s.sql.claimDueInvoices,
 		"claimDeliveries":     s.sql.claimDeliveries,
 		"ackDelivery":         s.sql.ackDelivery,

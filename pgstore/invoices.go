@@ -24,6 +24,12 @@ func invoiceArgs(inv *invoice.Invoice) ([]any, error) {
 	if err := inv.CheckStorable(); err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
+	return rowArgs(inv)
+}
+
+// rowArgs is invoiceArgs without the storability check, for an invoice
+// read from its row (columns.go remembers the arguments of what it read).
+func rowArgs(inv *invoice.Invoice) ([]any, error) {
 	typ, err := columnEnum("type", inv.Type)
 	if err != nil {
 		return nil, err
@@ -213,7 +219,11 @@ func (s *Store) getOne(ctx context.Context, what, query string, key any) (*invoi
 		// error: not found, as in every store.
 		return nil, fmt.Errorf("pgstore: %s %q: %w", what, k, invoice.ErrNotFound)
 	}
-	return queryOne(ctx, s, what, query, key, scanInvoice)
+	inv, err := queryOne(ctx, s, what, query, key, scanInvoice)
+	if err == nil {
+		s.remember(inv)
+	}
+	return inv, err
 }
 
 // queryOne runs a one-row query for key, mapping "no row" to an error
@@ -319,55 +329,6 @@ func timeBound(t time.Time, inf pgtype.InfinityModifier) pgtype.Timestamptz {
 	return pgtype.Timestamptz{Time: t, Valid: true}
 }
 
-// UpdateInvoice replaces the stored invoice with inv and appends outbox to
-// the outbox in one statement (one transaction), if the stored Version
-// still equals inv.Version (UPDATE … WHERE id = $1 AND version = $2); it
-// then sets inv.Version to the stored Version+1. Otherwise nothing changes
-// and the error matches invoice.ErrConflict, or invoice.ErrNotFound when
-// there is no such invoice. A ForeignID changed to one another invoice has
-// yields invoice.ErrDuplicate.
-//
-// Outbox records must belong to inv (a zero InvoiceID is taken as inv.ID)
-// and have IDs not stored before. The sweep key becomes inv.Deadline (none
-// when zero or when the status is final), releasing any sweep lease.
-func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox []*invoice.Delivery) error {
-	if inv == nil {
-		return errors.New("pgstore: update invoice: nil invoice")
-	}
-	args, err := invoiceArgs(inv)
-	if err != nil {
-		return err
-	}
-	args = append(args, inv.Version)
-	query := s.sql.updateInvoice
-	if len(outbox) > 0 {
-		rows, err := outboxJSON(inv.ID, outbox)
-		if err != nil {
-			return err
-		}
-		query = s.sql.updateInvoiceOutbox
-		args = append(args, string(rows))
-	}
-	var (
-		version *int64
-		exists  bool
-	)
-	err = s.run(ctx, "update invoice", func(ctx context.Context) error {
-		return s.db.QueryRow(ctx, query, args...).Scan(&version, &exists)
-	})
-	switch {
-	case err != nil:
-		return err
-	case version != nil:
-		inv.Version = *version
-		return nil
-	case !exists:
-		return fmt.Errorf("pgstore: update invoice %s: %w", inv.ID, invoice.ErrNotFound)
-	}
-	return fmt.Errorf("pgstore: update invoice %q: version %d is not the stored one: %w",
-		inv.ForeignID, inv.Version, invoice.ErrConflict)
-}
-
 // ClaimDueInvoices returns copies of up to limit invoices whose sweep key
 // (deadline, or the end of an earlier claim's lease) is at or before now,
 // earliest first (ties by deadline, then number), and holds them until
@@ -429,6 +390,7 @@ func (s *Store) ClaimDueInvoices(ctx context.Context, now time.Time, lease time.
 	invs := make([]*invoice.Invoice, len(claimed))
 	for i, d := range claimed {
 		invs[i] = d.inv
+		s.remember(d.inv)
 	}
 	return invs, nil
 }

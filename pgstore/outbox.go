@@ -3,7 +3,6 @@ package pgstore
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -14,86 +13,6 @@ import (
 
 	invoice "github.com/cryptoinvoice/invoice"
 )
-
-// outboxRow is one outbox record as jsonb_to_recordset reads it in
-// updateInvoiceOutbox.
-type outboxRow struct {
-	ID            uuid.UUID       `json:"id"`
-	Channel       string          `json:"channel"`
-	Seq           int64           `json:"seq"`
-	Callback      json.RawMessage `json:"callback"`
-	Notice        json.RawMessage `json:"notice"`
-	Payout        json.RawMessage `json:"payout"`
-	State         string          `json:"state"`
-	CreatedAt     *time.Time      `json:"created_at"`
-	NextAttemptAt time.Time       `json:"next_attempt_at"`
-	Attempts      json.RawMessage `json:"attempts"`
-	LeaseID       *uuid.UUID      `json:"lease_id"`
-	LeaseUntil    *time.Time      `json:"lease_until"`
-}
-
-// outboxJSON returns the outbox records as the JSON array parameter of
-// updateInvoiceOutbox. Records must belong to invoiceID (a zero InvoiceID
-// is taken as it).
-func outboxJSON(invoiceID uuid.UUID, outbox []*invoice.Delivery) ([]byte, error) {
-	rows := make([]outboxRow, len(outbox))
-	for i, d := range outbox {
-		switch {
-		case d == nil:
-			return nil, fmt.Errorf("pgstore: update invoice %s: outbox record %d is nil", invoiceID, i)
-		case d.InvoiceID != invoiceID && d.InvoiceID != uuid.Nil:
-			return nil, fmt.Errorf("pgstore: update invoice %s: delivery %s belongs to invoice %s", invoiceID, d.ID, d.InvoiceID)
-		}
-		if err := d.CheckStorable(); err != nil {
-			return nil, fmt.Errorf("pgstore: update invoice %s: %w", invoiceID, err)
-		}
-		r := &rows[i]
-		var err error
-		r.ID, r.Seq = d.ID, d.Seq
-		if r.Channel, err = channelName(d.Channel); err != nil {
-			return nil, err
-		}
-		if r.Callback, err = encodeCallback(d.Callback); err != nil {
-			return nil, err
-		}
-		if r.Notice, err = encodeNotice(d.Notice); err != nil {
-			return nil, err
-		}
-		if r.Payout, err = encodePayout(d.Payout); err != nil {
-			return nil, err
-		}
-		state := d.State
-		if state == 0 {
-			state = invoice.DeliveryPending
-		}
-		if r.State, err = stateName(state); err != nil {
-			return nil, err
-		}
-		r.CreatedAt = timePtr(d.CreatedAt)
-		r.NextAttemptAt = d.NextAttemptAt.UTC()
-		if r.Attempts, err = encodeAttempts(d.Attempts); err != nil {
-			return nil, err
-		}
-		if d.LeaseID != uuid.Nil {
-			id := d.LeaseID
-			r.LeaseID = &id
-		}
-		r.LeaseUntil = timePtr(d.LeaseUntil)
-	}
-	b, err := json.Marshal(rows)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: encode outbox: %w", err)
-	}
-	return b, nil
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}
 
 func channelName(ch invoice.Channel) (string, error) {
 	switch ch {

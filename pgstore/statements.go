@@ -17,13 +17,15 @@ type statements struct {
 	listInvoices        string
 	listInvoicesStatus  string
 	listInvoicesCreated [2]string // by status filter; $3, $4 the creation range
-	updateInvoice       string
-	updateInvoiceOutbox string
+	invoiceVersion      string
+	invoiceKeys         string
 	claimDueInvoices    string
 
 	claimDeliveries    string
 	ackDelivery        string
 	rescheduleDelivery string
+	settleDeliveries   string
+	deliveriesExist    string
 	getDelivery        string
 	listDeliveries     [4]string // by (invoice filter, state filter)
 	redeliverDelivery  string
@@ -44,18 +46,6 @@ const invoiceColumns = `id, number, foreign_id, end_user_reference, type, paymen
 	status, error, transactions, refund_claims, deadline, created_at, updated_at, version,
 	checkout_token, deposit_path`
 
-// versionedUpdate writes every column of an invoice ($1..$30 as
-// createInvoice) if its version is still $31: the core of updateInvoice and
-// updateInvoiceOutbox.
-const versionedUpdate = `UPDATE {schema}.invoices SET
-		foreign_id = $2, end_user_reference = $3, type = $4, payment_mode = $5, title = $6, description = $7,
-		amount = $8::text::numeric, currency = $9, sender_currency = $10, sender_amount = $11::text::numeric,
-		rate = $12::text::numeric, quotes = $13::text::jsonb, fixed_at = $14, expires_at = $15, deposit_address = $16,
-		deposit_tag = $17, email = $18, url_success = $19, url_failed = $20, status = $21, error = $22,
-		transactions = $23::text::jsonb, refund_claims = $24::text::jsonb, deadline = $25, created_at = $26,
-		updated_at = $27, sweep_at = $28, checkout_token = $29, deposit_path = $30, version = version + 1
-	WHERE id = $1 AND version = $31`
-
 // deliveryColumns is the select list scanned by scanDelivery.
 const deliveryColumns = `id, invoice_id, channel, seq, callback, notice, state, created_at,
 	next_attempt_at, attempts, lease_id, lease_until, payout`
@@ -69,10 +59,7 @@ func prefixed(prefix, cols string) string {
 }
 
 func buildStatements(schema string) *statements {
-	// versionedUpdate gets its schema beforehand: a Replacer does not rescan
-	// what it inserts.
-	r := strings.NewReplacer("{versionedUpdate}", strings.ReplaceAll(versionedUpdate, "{schema}", schema),
-		"{schema}", schema, "{invoiceColumns}", invoiceColumns,
+	r := strings.NewReplacer("{schema}", schema, "{invoiceColumns}", invoiceColumns,
 		"{iColumns}", prefixed("i", invoiceColumns),
 		"{deliveryColumns}", deliveryColumns, "{dColumns}", prefixed("d", deliveryColumns))
 	st := &statements{
@@ -107,30 +94,10 @@ RETURNING number`),
 			r.Replace(`SELECT {invoiceColumns} FROM {schema}.invoices WHERE status = $5 AND id > $1 AND created_at >= $3 AND created_at < $4 ORDER BY id LIMIT $2`),
 		},
 
-		// $1..$30 as createInvoice, then $31 the expected version. One
-		// statement, so one implicit transaction: the invoice row and the
-		// outbox rows commit together or not at all. The EXISTS sees the
-		// statement's snapshot and tells a conflict from a missing row.
-		updateInvoice: r.Replace(`WITH upd AS (
-{versionedUpdate}
-	RETURNING version)
-SELECT (SELECT version FROM upd), EXISTS (SELECT 1 FROM {schema}.invoices WHERE id = $1)`),
-
-		// As updateInvoice, plus the outbox rows as one JSON array ($32),
-		// inserted only when the update happened.
-		updateInvoiceOutbox: r.Replace(`WITH upd AS (
-{versionedUpdate}
-	RETURNING id, version),
-ins AS (
-	INSERT INTO {schema}.deliveries (id, invoice_id, channel, seq, callback, notice, payout, state, created_at,
-		next_attempt_at, attempts, lease_id, lease_until, ready_at)
-	SELECT o.id, upd.id, o.channel, o.seq, o.callback, o.notice, o.payout, o.state, o.created_at,
-		o.next_attempt_at, o.attempts, o.lease_id, o.lease_until, GREATEST(o.next_attempt_at, o.lease_until)
-	FROM upd CROSS JOIN jsonb_to_recordset($32::text::jsonb) AS o(id uuid, channel text, seq bigint,
-		callback jsonb, notice jsonb, payout jsonb, state text, created_at timestamptz, next_attempt_at timestamptz,
-		attempts jsonb, lease_id uuid, lease_until timestamptz)
-	RETURNING 1)
-SELECT (SELECT version FROM upd), EXISTS (SELECT 1 FROM {schema}.invoices WHERE id = $1)`),
+		// The update paths (update.go) build their statements per shape;
+		// these tell why an update did not apply, on that path only.
+		invoiceVersion: r.Replace(`SELECT version FROM {schema}.invoices WHERE id = $1`),
+		invoiceKeys:    r.Replace(`SELECT id, version, foreign_id, checkout_token FROM {schema}.invoices WHERE id = ANY($1::uuid[])`),
 
 		// $1 now, $2 now+lease, $3 limit. SKIP LOCKED: concurrent claims
 		// never wait for each other and never return the same invoice.
@@ -186,6 +153,19 @@ SELECT EXISTS (SELECT 1 FROM u), EXISTS (SELECT 1 FROM {schema}.deliveries WHERE
 	WHERE id = $1 AND lease_id = $2 AND state = 'pending'
 	RETURNING 1)
 SELECT EXISTS (SELECT 1 FROM u), EXISTS (SELECT 1 FROM {schema}.deliveries WHERE id = $1)`),
+
+		// $1 ids, $2 leases, $3 attempts (JSON), $4 states, $5 next attempt
+		// times (pending ones). A row settles only while its lease holds.
+		settleDeliveries: r.Replace(`WITH v AS (
+	SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[])
+		AS v(id, lease_id, attempt, state, next_at))
+UPDATE {schema}.deliveries d SET state = v.state, attempts = d.attempts || jsonb_build_array(v.attempt::jsonb),
+	lease_id = NULL, lease_until = NULL,
+	next_attempt_at = CASE WHEN v.state = 'pending' THEN v.next_at ELSE d.next_attempt_at END,
+	ready_at = CASE WHEN v.state = 'pending' THEN v.next_at ELSE d.next_attempt_at END
+FROM v WHERE d.id = v.id AND d.lease_id = v.lease_id AND d.state = 'pending'
+RETURNING d.id`),
+		deliveriesExist: r.Replace(`SELECT id FROM {schema}.deliveries WHERE id = ANY($1::uuid[])`),
 
 		getDelivery: r.Replace(`SELECT {deliveryColumns} FROM {schema}.deliveries WHERE id = $1`),
 

@@ -36,6 +36,8 @@ type Store struct {
 	ident      string // the quoted identifier
 	maxRetries int
 	sql        *statements
+	stmts      *stmtCache // update statements by shape (update.go)
+	seen       *seenCache // rows as last read, for updates of what changed
 	logger     *slog.Logger
 	stats      *setAsideStats
 }
@@ -102,6 +104,8 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 		ident:      ident,
 		maxRetries: o.maxRetries,
 		sql:        buildStatements(ident),
+		stmts:      &stmtCache{},
+		seen:       newSeenCache(),
 		logger:     o.logger,
 		stats:      new(setAsideStats),
 	}, nil

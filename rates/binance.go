@@ -33,14 +33,13 @@ func (b *Binance) Name() string { return "binance" }
 
 // Rate returns the latest price of one payCurrency in invoiceCurrency.
 func (b *Binance) Rate(ctx context.Context, payCurrency, invoiceCurrency string) (decimal.Decimal, error) {
-	e := endpoint{feed: b.Name(), client: b.Client, timeout: b.Timeout}
-	pair := pairKey(payCurrency, invoiceCurrency)
-	if err := e.checkCodes(pair, payCurrency, invoiceCurrency); err != nil {
+	e, err := newEndpoint(b.Name(), b.Client, b.Timeout, payCurrency, invoiceCurrency)
+	if err != nil {
 		return decimal.Decimal{}, err
 	}
 	symbol := strings.ToUpper(payCurrency + invoiceCurrency)
 	u := baseURL(b.BaseURL, "https://api.binance.com") + "/api/v3/ticker/price?symbol=" + url.QueryEscape(symbol)
-	a, err := e.get(ctx, pair, u, nil)
+	a, err := e.get(ctx, u, nil)
 	if err != nil {
 		return decimal.Decimal{}, err
 	}
@@ -50,7 +49,7 @@ func (b *Binance) Rate(ctx context.Context, payCurrency, invoiceCurrency string)
 		Code   *int   `json:"code"`
 		Msg    string `json:"msg"`
 	}
-	decodeErr := e.decode(pair, a, &body)
+	decodeErr := e.decode(a, &body)
 	if !isOK(a.status) || body.Code != nil {
 		var kind error
 		msg := body.Msg
@@ -66,13 +65,13 @@ func (b *Binance) Rate(ctx context.Context, payCurrency, invoiceCurrency string)
 		if kind == nil && isOK(a.status) {
 			kind = ErrUnavailable
 		}
-		return decimal.Decimal{}, e.fail(pair, a, kind, msg, nil)
+		return decimal.Decimal{}, e.fail(a, kind, msg, nil)
 	}
 	if decodeErr != nil {
 		return decimal.Decimal{}, decodeErr
 	}
 	if body.Symbol != symbol {
-		return decimal.Decimal{}, e.fail(pair, a, ErrMalformed, "", fmt.Errorf("answer is for symbol %.20q, asked %s", body.Symbol, symbol))
+		return decimal.Decimal{}, e.fail(a, ErrMalformed, "", fmt.Errorf("answer is for symbol %.20q, asked %s", body.Symbol, symbol))
 	}
-	return e.checkPrice(pair, a, body.Price, "price")
+	return e.checkPrice(a, body.Price, "price")
 }

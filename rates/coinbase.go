@@ -32,14 +32,13 @@ func (c *Coinbase) Name() string { return "coinbase" }
 
 // Rate returns the spot price of one payCurrency in invoiceCurrency.
 func (c *Coinbase) Rate(ctx context.Context, payCurrency, invoiceCurrency string) (decimal.Decimal, error) {
-	e := endpoint{feed: c.Name(), client: c.Client, timeout: c.Timeout}
-	pair := pairKey(payCurrency, invoiceCurrency)
-	if err := e.checkCodes(pair, payCurrency, invoiceCurrency); err != nil {
+	e, err := newEndpoint(c.Name(), c.Client, c.Timeout, payCurrency, invoiceCurrency)
+	if err != nil {
 		return decimal.Decimal{}, err
 	}
 	u := baseURL(c.BaseURL, "https://api.coinbase.com") + "/v2/prices/" +
 		url.PathEscape(payCurrency+"-"+invoiceCurrency) + "/spot"
-	a, err := e.get(ctx, pair, u, nil)
+	a, err := e.get(ctx, u, nil)
 	if err != nil {
 		return decimal.Decimal{}, err
 	}
@@ -55,7 +54,7 @@ func (c *Coinbase) Rate(ctx context.Context, payCurrency, invoiceCurrency string
 		} `json:"errors"`
 	}
 	if !isOK(a.status) {
-		_ = e.decode(pair, a, &body) // the error text, if the body has one
+		_ = e.decode(a, &body) // the error text, if the body has one
 		var kind error
 		msg := ""
 		if len(body.Errors) > 0 {
@@ -70,30 +69,14 @@ func (c *Coinbase) Rate(ctx context.Context, payCurrency, invoiceCurrency string
 		if kind == nil && a.status == http.StatusNotFound {
 			kind = ErrUnknownPair
 		}
-		return decimal.Decimal{}, e.fail(pair, a, kind, msg, nil)
+		return decimal.Decimal{}, e.fail(a, kind, msg, nil)
 	}
-	if err := e.decode(pair, a, &body); err != nil {
+	if err := e.decode(a, &body); err != nil {
 		return decimal.Decimal{}, err
 	}
 	d := body.Data
 	if (d.Base != "" && !strings.EqualFold(d.Base, payCurrency)) || (d.Currency != "" && !strings.EqualFold(d.Currency, invoiceCurrency)) {
-		return decimal.Decimal{}, e.fail(pair, a, ErrMalformed, "", fmt.Errorf("answer is for %s-%s", d.Base, d.Currency))
+		return decimal.Decimal{}, e.fail(a, ErrMalformed, "", fmt.Errorf("answer is for %s-%s", d.Base, d.Currency))
 	}
-	return e.checkPrice(pair, a, d.Amount, "data.amount")
-}
-
-// checkCodes refuses currency codes that are not 1 to 16 ASCII letters or
-// digits, so nothing else ever reaches a feed's URL.
-func (e endpoint) checkCodes(pair string, codes ...string) error {
-	for _, c := range codes {
-		ok := len(c) >= 1 && len(c) <= 16
-		for i := 0; ok && i < len(c); i++ {
-			b := c[i]
-			ok = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9')
-		}
-		if !ok {
-			return &FeedError{Feed: e.feed, Pair: pair, Kind: ErrUnknownPair, Err: fmt.Errorf("currency code %.20q is not 1-16 letters or digits", c)}
-		}
-	}
-	return nil
+	return e.checkPrice(a, d.Amount, "data.amount")
 }

@@ -59,9 +59,8 @@ func (g *CoinGecko) Name() string { return "coingecko" }
 
 // Rate returns the price of one payCurrency in invoiceCurrency.
 func (g *CoinGecko) Rate(ctx context.Context, payCurrency, invoiceCurrency string) (decimal.Decimal, error) {
-	e := endpoint{feed: g.Name(), client: g.Client, timeout: g.Timeout}
-	pair := pairKey(payCurrency, invoiceCurrency)
-	if err := e.checkCodes(pair, payCurrency, invoiceCurrency); err != nil {
+	e, err := newEndpoint(g.Name(), g.Client, g.Timeout, payCurrency, invoiceCurrency)
+	if err != nil {
 		return decimal.Decimal{}, err
 	}
 	ids := g.IDs
@@ -70,7 +69,7 @@ func (g *CoinGecko) Rate(ctx context.Context, payCurrency, invoiceCurrency strin
 	}
 	id, ok := ids[strings.ToUpper(payCurrency)]
 	if !ok {
-		return decimal.Decimal{}, &FeedError{Feed: e.feed, Pair: pair, Kind: ErrUnknownPair, Err: fmt.Errorf("no CoinGecko id for %s", payCurrency)}
+		return decimal.Decimal{}, &FeedError{Feed: e.feed, Pair: e.pair, Kind: ErrUnknownPair, Err: fmt.Errorf("no CoinGecko id for %s", payCurrency)}
 	}
 	vs := strings.ToLower(invoiceCurrency)
 	q := url.Values{"ids": {id}, "vs_currencies": {vs}, "include_last_updated_at": {"true"}, "precision": {"full"}}
@@ -83,7 +82,7 @@ func (g *CoinGecko) Rate(ctx context.Context, payCurrency, invoiceCurrency strin
 		}
 		header = http.Header{http.CanonicalHeaderKey(name): {g.APIKey}}
 	}
-	a, err := e.get(ctx, pair, u, header)
+	a, err := e.get(ctx, u, header)
 	if err != nil {
 		return decimal.Decimal{}, err
 	}
@@ -95,33 +94,33 @@ func (g *CoinGecko) Rate(ctx context.Context, payCurrency, invoiceCurrency strin
 			} `json:"status"`
 			Error any `json:"error"`
 		}
-		_ = e.decode(pair, a, &body)
+		_ = e.decode(a, &body)
 		msg := body.Status.ErrorMessage
 		if s, ok := body.Error.(string); ok && msg == "" {
 			msg = s
 		}
-		return decimal.Decimal{}, e.fail(pair, a, nil, msg, nil)
+		return decimal.Decimal{}, e.fail(a, nil, msg, nil)
 	}
 	var body map[string]map[string]price
-	if err := e.decode(pair, a, &body); err != nil {
+	if err := e.decode(a, &body); err != nil {
 		return decimal.Decimal{}, err
 	}
 	coin, ok := body[id]
 	if !ok {
-		return decimal.Decimal{}, e.fail(pair, a, ErrUnknownPair, "", fmt.Errorf("no %s in the answer", id))
+		return decimal.Decimal{}, e.fail(a, ErrUnknownPair, "", fmt.Errorf("no %s in the answer", id))
 	}
 	p, ok := coin[vs]
 	if !ok {
-		return decimal.Decimal{}, e.fail(pair, a, ErrUnknownPair, "", fmt.Errorf("no %s price of %s in the answer", vs, id))
+		return decimal.Decimal{}, e.fail(a, ErrUnknownPair, "", fmt.Errorf("no %s price of %s in the answer", vs, id))
 	}
-	rate, err := e.checkPrice(pair, a, p, id+"."+vs)
+	rate, err := e.checkPrice(a, p, id+"."+vs)
 	if err != nil {
 		return decimal.Decimal{}, err
 	}
 	if maxAge := g.maxAge(); maxAge >= 0 {
 		upd, ok := coin["last_updated_at"]
 		if !ok || !upd.set || !upd.d.IsInteger() {
-			return decimal.Decimal{}, e.fail(pair, a, ErrMalformed, "", fmt.Errorf("no last_updated_at in the answer"))
+			return decimal.Decimal{}, e.fail(a, ErrMalformed, "", fmt.Errorf("no last_updated_at in the answer"))
 		}
 		clock := g.Clock
 		if clock == nil {
@@ -129,7 +128,7 @@ func (g *CoinGecko) Rate(ctx context.Context, payCurrency, invoiceCurrency strin
 		}
 		at := time.Unix(upd.d.IntPart(), 0)
 		if age := clock.Now().Sub(at); age > maxAge {
-			return decimal.Decimal{}, e.fail(pair, a, ErrStale, "", fmt.Errorf("price from %s is %s old, more than %s", at.UTC().Format(time.RFC3339), age.Round(time.Second), maxAge))
+			return decimal.Decimal{}, e.fail(a, ErrStale, "", fmt.Errorf("price from %s is %s old, more than %s", at.UTC().Format(time.RFC3339), age.Round(time.Second), maxAge))
 		}
 	}
 	return rate, nil

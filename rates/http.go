@@ -25,11 +25,35 @@ const (
 	maxMessage = 200
 )
 
-// endpoint is what every adapter needs to ask its feed.
+// endpoint is what every adapter needs to ask its feed for one pair.
 type endpoint struct {
 	feed    string
+	pair    string // "PAY/INVOICE", for every FeedError
 	client  *http.Client
 	timeout time.Duration
+}
+
+// newEndpoint returns the endpoint of feed for the pair, or the FeedError
+// for a currency code that must not reach a feed's URL.
+func newEndpoint(feed string, client *http.Client, timeout time.Duration, payCurrency, invoiceCurrency string) (endpoint, error) {
+	e := endpoint{feed: feed, pair: pairKey(payCurrency, invoiceCurrency), client: client, timeout: timeout}
+	return e, e.checkCodes(payCurrency, invoiceCurrency)
+}
+
+// checkCodes refuses currency codes that are not 1 to 16 ASCII letters or
+// digits, so nothing else ever reaches a feed's URL.
+func (e endpoint) checkCodes(codes ...string) error {
+	for _, c := range codes {
+		ok := len(c) >= 1 && len(c) <= 16
+		for i := 0; ok && i < len(c); i++ {
+			b := c[i]
+			ok = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9')
+		}
+		if !ok {
+			return &FeedError{Feed: e.feed, Pair: e.pair, Kind: ErrUnknownPair, Err: fmt.Errorf("currency code %.20q is not 1-16 letters or digits", c)}
+		}
+	}
+	return nil
 }
 
 // answer is a feed's HTTP answer, body read (at most maxBody bytes).
@@ -42,7 +66,7 @@ type answer struct {
 // get asks url with the given extra headers under the adapter's timeout.
 // It returns a *FeedError when there is no complete answer; any HTTP
 // status is returned as an answer for the adapter to interpret.
-func (e endpoint) get(ctx context.Context, pair, url string, header http.Header) (*answer, error) {
+func (e endpoint) get(ctx context.Context, url string, header http.Header) (*answer, error) {
 	timeout := e.timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -51,7 +75,7 @@ func (e endpoint) get(ctx context.Context, pair, url string, header http.Header)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, &FeedError{Feed: e.feed, Pair: pair, Kind: ErrUnavailable, Err: err}
+		return nil, &FeedError{Feed: e.feed, Pair: e.pair, Kind: ErrUnavailable, Err: err}
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -63,15 +87,15 @@ func (e endpoint) get(ctx context.Context, pair, url string, header http.Header)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, &FeedError{Feed: e.feed, Pair: pair, Kind: ErrUnavailable, Err: err}
+		return nil, &FeedError{Feed: e.feed, Pair: e.pair, Kind: ErrUnavailable, Err: err}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return nil, &FeedError{Feed: e.feed, Pair: pair, StatusCode: resp.StatusCode, Kind: ErrUnavailable, Err: err}
+		return nil, &FeedError{Feed: e.feed, Pair: e.pair, StatusCode: resp.StatusCode, Kind: ErrUnavailable, Err: err}
 	}
 	if len(body) > maxBody {
-		return nil, &FeedError{Feed: e.feed, Pair: pair, StatusCode: resp.StatusCode, Kind: ErrMalformed,
+		return nil, &FeedError{Feed: e.feed, Pair: e.pair, StatusCode: resp.StatusCode, Kind: ErrMalformed,
 			Err: fmt.Errorf("answer longer than %d bytes", maxBody)}
 	}
 	return &answer{status: resp.StatusCode, header: resp.Header, body: body}, nil
@@ -80,7 +104,7 @@ func (e endpoint) get(ctx context.Context, pair, url string, header http.Header)
 // fail builds the FeedError for an answer: kind, or when kind is nil the
 // kind the HTTP status implies (429 and 418 are rate limits, anything else
 // unavailable). msg is the feed's own error text, if any.
-func (e endpoint) fail(pair string, a *answer, kind error, msg string, cause error) *FeedError {
+func (e endpoint) fail(a *answer, kind error, msg string, cause error) *FeedError {
 	if kind == nil {
 		switch a.status {
 		case http.StatusTooManyRequests, http.StatusTeapot: // Binance answers 418 to clients that ignored its 429s
@@ -90,7 +114,7 @@ func (e endpoint) fail(pair string, a *answer, kind error, msg string, cause err
 		}
 	}
 	return &FeedError{
-		Feed: e.feed, Pair: pair, StatusCode: a.status, RetryAfter: retryAfter(a.header),
+		Feed: e.feed, Pair: e.pair, StatusCode: a.status, RetryAfter: retryAfter(a.header),
 		Message: clip(msg), Kind: kind, Err: cause,
 	}
 }
@@ -182,20 +206,20 @@ func parseDecimal(s string) (decimal.Decimal, error) {
 
 // checkPrice turns a parsed price into the rate, or the FeedError for a
 // missing, zero or negative one.
-func (e endpoint) checkPrice(pair string, a *answer, p price, field string) (decimal.Decimal, error) {
+func (e endpoint) checkPrice(a *answer, p price, field string) (decimal.Decimal, error) {
 	if !p.set {
-		return decimal.Decimal{}, e.fail(pair, a, ErrMalformed, "", fmt.Errorf("no %s in the answer", field))
+		return decimal.Decimal{}, e.fail(a, ErrMalformed, "", fmt.Errorf("no %s in the answer", field))
 	}
 	if !p.d.IsPositive() {
-		return decimal.Decimal{}, e.fail(pair, a, ErrNonPositive, "", fmt.Errorf("%s is %s", field, p.d))
+		return decimal.Decimal{}, e.fail(a, ErrNonPositive, "", fmt.Errorf("%s is %s", field, p.d))
 	}
 	return p.d, nil
 }
 
 // decode unmarshals an answer's body into v, or returns the FeedError.
-func (e endpoint) decode(pair string, a *answer, v any) error {
+func (e endpoint) decode(a *answer, v any) error {
 	if err := json.Unmarshal(a.body, v); err != nil {
-		return e.fail(pair, a, ErrMalformed, "", err)
+		return e.fail(a, ErrMalformed, "", err)
 	}
 	return nil
 }
@@ -211,7 +235,7 @@ func baseURL(base, def string) string {
 // isOK reports a 2xx status.
 func isOK(status int) bool { return status >= 200 && status < 300 }
 
-// errorsAs is errors.As for a *FeedError.
+// asFeedError is errors.As for a *FeedError.
 func asFeedError(err error) (*FeedError, bool) {
 	var fe *FeedError
 	ok := errors.As(err, &fe)

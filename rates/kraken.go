@@ -46,9 +46,8 @@ func (k *Kraken) Name() string { return "kraken" }
 
 // Rate returns the last trade price of one payCurrency in invoiceCurrency.
 func (k *Kraken) Rate(ctx context.Context, payCurrency, invoiceCurrency string) (decimal.Decimal, error) {
-	e := endpoint{feed: k.Name(), client: k.Client, timeout: k.Timeout}
-	pair := pairKey(payCurrency, invoiceCurrency)
-	if err := e.checkCodes(pair, payCurrency, invoiceCurrency); err != nil {
+	e, err := newEndpoint(k.Name(), k.Client, k.Timeout, payCurrency, invoiceCurrency)
+	if err != nil {
 		return decimal.Decimal{}, err
 	}
 	assets := k.Assets
@@ -64,7 +63,7 @@ func (k *Kraken) Rate(ctx context.Context, payCurrency, invoiceCurrency string) 
 	}
 	want := asset(payCurrency) + asset(invoiceCurrency)
 	u := baseURL(k.BaseURL, "https://api.kraken.com") + "/0/public/Ticker?pair=" + url.QueryEscape(want)
-	a, err := e.get(ctx, pair, u, nil)
+	a, err := e.get(ctx, u, nil)
 	if err != nil {
 		return decimal.Decimal{}, err
 	}
@@ -74,7 +73,7 @@ func (k *Kraken) Rate(ctx context.Context, payCurrency, invoiceCurrency string) 
 			C []price `json:"c"` // last trade closed: [price, lot volume]
 		} `json:"result"`
 	}
-	decodeErr := e.decode(pair, a, &body)
+	decodeErr := e.decode(a, &body)
 	for _, msg := range body.Error {
 		if !strings.HasPrefix(msg, "E") {
 			continue // "W..." is a warning
@@ -88,21 +87,21 @@ func (k *Kraken) Rate(ctx context.Context, payCurrency, invoiceCurrency string) 
 		case isOK(a.status):
 			kind = ErrUnavailable
 		}
-		return decimal.Decimal{}, e.fail(pair, a, kind, msg, nil)
+		return decimal.Decimal{}, e.fail(a, kind, msg, nil)
 	}
 	if !isOK(a.status) {
-		return decimal.Decimal{}, e.fail(pair, a, nil, "", nil)
+		return decimal.Decimal{}, e.fail(a, nil, "", nil)
 	}
 	if decodeErr != nil {
 		return decimal.Decimal{}, decodeErr
 	}
 	if body.Error == nil {
-		return decimal.Decimal{}, e.fail(pair, a, ErrMalformed, "", fmt.Errorf(`no "error" array in the answer`))
+		return decimal.Decimal{}, e.fail(a, ErrMalformed, "", fmt.Errorf(`no "error" array in the answer`))
 	}
 	var ticker []price
 	switch {
 	case len(body.Result) == 0:
-		return decimal.Decimal{}, e.fail(pair, a, ErrUnknownPair, "", fmt.Errorf("empty result for %s", want))
+		return decimal.Decimal{}, e.fail(a, ErrUnknownPair, "", fmt.Errorf("empty result for %s", want))
 	case len(body.Result) == 1:
 		for _, t := range body.Result {
 			ticker = t.C
@@ -110,12 +109,12 @@ func (k *Kraken) Rate(ctx context.Context, payCurrency, invoiceCurrency string) 
 	default: // asked for one pair: only an exact key is trustworthy
 		t, ok := body.Result[want]
 		if !ok {
-			return decimal.Decimal{}, e.fail(pair, a, ErrMalformed, "", fmt.Errorf("%d pairs in the result, none named %s", len(body.Result), want))
+			return decimal.Decimal{}, e.fail(a, ErrMalformed, "", fmt.Errorf("%d pairs in the result, none named %s", len(body.Result), want))
 		}
 		ticker = t.C
 	}
 	if len(ticker) == 0 {
-		return decimal.Decimal{}, e.fail(pair, a, ErrMalformed, "", fmt.Errorf(`no last trade ("c") in the answer`))
+		return decimal.Decimal{}, e.fail(a, ErrMalformed, "", fmt.Errorf(`no last trade ("c") in the answer`))
 	}
-	return e.checkPrice(pair, a, ticker[0], "last trade price")
+	return e.checkPrice(a, ticker[0], "last trade price")
 }

@@ -77,6 +77,12 @@ func testCancelledContext(f *fixture) {
 	extra := f.newDelivery(upd, invoice.ChannelCustomer, 2, base)
 	canceled("UpdateInvoice", f.s.UpdateInvoice(cctx, upd, []*invoice.Delivery{extra}))
 	require.Equal(t, a.Version, upd.Version)
+	_, err = f.s.UpdateInvoices(cctx, []invoice.InvoiceUpdate{{Invoice: upd, Outbox: []*invoice.Delivery{extra}}})
+	canceled("UpdateInvoices", err)
+	require.Equal(t, a.Version, upd.Version)
+	_, err = f.s.SettleDeliveries(cctx, []invoice.Settlement{{ID: held.ID, LeaseID: held.LeaseID,
+		Attempt: attempt(2, ""), State: invoice.DeliveryDelivered}})
+	canceled("SettleDeliveries", err)
 	_, err = f.s.ClaimDueInvoices(cctx, base, lease, 10)
 	canceled("ClaimDueInvoices", err)
 	_, err = f.s.ClaimDeliveries(cctx, base.Add(2*time.Hour), lease, 10)

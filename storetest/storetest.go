@@ -87,6 +87,8 @@ func groups() []group {
 		{"NextSequence", sequenceCases()},
 		{"ClaimDueInvoices", sweepCases()},
 		{"Outbox", outboxCases()},
+		{"UpdateInvoices", updateBatchCases()},
+		{"SettleDeliveries", settleCases()},
 		{"HostileInput", hostileCases()},
 		{"ListAwaitingPayout", payoutCases()},
 		{"CancelledContext", []testCase{{"EveryMethod", testCancelledContext}}},

@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,26 +19,19 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/cryptoinvoice/invoice"
+	"github.com/cryptoinvoice/invoice/examples/internal/serve"
 	"github.com/cryptoinvoice/invoice/memstore"
 	"github.com/cryptoinvoice/invoice/merchantapi"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "merchant-api:", err)
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	serve.Main("merchant-api", func(ctx context.Context) error {
+		return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	})
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -96,27 +88,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
 	fmt.Fprintf(stdout, "merchant API on http://%s/api/v2 (also /v2); OpenAPI at http://%s/api/v2/openapi.json\n", ln.Addr(), ln.Addr())
 
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	engineDone := make(chan error, 1)
-	go func() { engineDone <- engine.Run(runCtx) }() // sweeps deadlines, delivers callbacks
-	serveDone := make(chan error, 1)
-	go func() { serveDone <- srv.Serve(ln) }()
-
-	select {
-	case err = <-serveDone:
-		cancel()
-		<-engineDone
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
-	defer done()
-	err = srv.Shutdown(shutdownCtx)
-	cancel()
-	if runErr := <-engineDone; runErr != nil && !errors.Is(runErr, context.Canceled) {
-		err = errors.Join(err, runErr)
-	}
-	fmt.Fprintln(stdout, "stopped")
-	return err
+	// engine.Run sweeps deadlines and delivers callbacks.
+	return serve.Run(ctx, srv, ln, engine.Run, stdout)
 }

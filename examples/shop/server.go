@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/cryptoinvoice/invoice"
 	"github.com/cryptoinvoice/invoice/checkout"
+	"github.com/cryptoinvoice/invoice/examples/internal/serve"
 	"github.com/cryptoinvoice/invoice/mailer"
 	"github.com/cryptoinvoice/invoice/memstore"
 	"github.com/cryptoinvoice/invoice/merchantapi"
@@ -86,32 +86,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		fmt.Fprintln(out, "simulated payments: ON (development only)")
 	}
 
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	engineDone := make(chan error, 1)
-	go func() { engineDone <- engine.Run(runCtx) }() // sweeps deadlines, delivers callbacks and e-mails
-	serveDone := make(chan error, 1)
-	go func() { serveDone <- srv.Serve(ln) }()
 	if ready != nil {
-		ready <- base
+		ready <- base // the listener is bound: requests wait for Serve
 	}
-
-	select {
-	case err = <-serveDone:
-		cancel()
-		<-engineDone
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
-	defer done()
-	err = srv.Shutdown(shutdownCtx)
-	cancel()
-	if runErr := <-engineDone; runErr != nil && !errors.Is(runErr, context.Canceled) {
-		err = errors.Join(err, runErr)
-	}
-	fmt.Fprintln(out, "stopped")
-	return err
+	// engine.Run sweeps deadlines, delivers callbacks and e-mails.
+	return serve.Run(ctx, srv, ln, engine.Run, out)
 }
 
 // demoAddresses hands out made-up addresses in each currency's format,
