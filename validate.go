@@ -159,6 +159,24 @@ func (c *storageCheck) dec(field string, d decimal.Decimal) {
 	}
 }
 
+// strKnown is str for a string that is storable when it equals known, a
+// string already checked (or a fixed text): only a different one is
+// examined.
+func (c *storageCheck) strKnown(field, s, known string) {
+	if s != known {
+		c.str(field, s)
+	}
+}
+
+// decKnown is dec for a decimal that is storable when it has the
+// representation of known, a decimal already checked: the same coefficient
+// (decimals never change theirs) and exponent. Any other is examined.
+func (c *storageCheck) decKnown(field string, d, known decimal.Decimal) {
+	if d != known {
+		c.dec(field, d)
+	}
+}
+
 func (c *storageCheck) err(what string) error {
 	if c.field == "" {
 		return nil
@@ -175,38 +193,58 @@ func (c *storageCheck) err(what string) error {
 // error (a *ValidationError naming the field, matching ErrValidation), so
 // that all of them answer such input alike. The engine never produces such
 // an invoice: it validates its input first.
-func (inv *Invoice) CheckStorable() error {
+func (inv *Invoice) CheckStorable() error { return inv.CheckStorableSince(nil) }
+
+// CheckStorableSince is CheckStorable for an update of stored, a copy of
+// the invoice that passed CheckStorable (a store's own record): a field
+// equal to stored's (a string of the same value, a decimal of the same
+// representation) is storable and is not examined again. The result is
+// CheckStorable's, at a fraction of its cost for an update that changes a
+// few fields. A nil stored checks everything.
+func (inv *Invoice) CheckStorableSince(stored *Invoice) error {
 	var c storageCheck
-	c.str("foreign_id", inv.ForeignID)
-	c.str("end_user_reference", inv.EndUserReference)
-	c.str("title", inv.Title)
-	c.str("description", inv.Description)
-	c.dec("amount", inv.Amount)
-	c.str("currency", inv.Currency)
-	c.str("sender_currency", inv.SenderCurrency)
-	c.dec("sender_amount", inv.SenderAmount)
-	c.dec("rate", inv.Rate)
+	var p Invoice // zero: nothing known
+	if stored != nil {
+		p = *stored
+	}
+	c.strKnown("foreign_id", inv.ForeignID, p.ForeignID)
+	c.strKnown("end_user_reference", inv.EndUserReference, p.EndUserReference)
+	c.strKnown("title", inv.Title, p.Title)
+	c.strKnown("description", inv.Description, p.Description)
+	c.decKnown("amount", inv.Amount, p.Amount)
+	c.strKnown("currency", inv.Currency, p.Currency)
+	c.strKnown("sender_currency", inv.SenderCurrency, p.SenderCurrency)
+	c.decKnown("sender_amount", inv.SenderAmount, p.SenderAmount)
+	c.decKnown("rate", inv.Rate, p.Rate)
 	for i := range inv.Quotes {
 		q := &inv.Quotes[i]
-		c.str("quotes.currency", q.Currency)
-		c.dec("quotes.rate", q.Rate)
-		c.dec("quotes.amount", q.Amount)
+		var pq Quote
+		if i < len(p.Quotes) {
+			pq = p.Quotes[i]
+		}
+		c.strKnown("quotes.currency", q.Currency, pq.Currency)
+		c.decKnown("quotes.rate", q.Rate, pq.Rate)
+		c.decKnown("quotes.amount", q.Amount, pq.Amount)
 	}
-	c.str("deposit.address", inv.Deposit.Address)
-	c.str("deposit.tag", inv.Deposit.Tag)
-	c.str("deposit.path", inv.Deposit.Path)
-	c.str("checkout_token", inv.CheckoutToken)
-	c.str("email_user", inv.Email)
-	c.str("url_success", inv.URLSuccess)
-	c.str("url_failed", inv.URLFailed)
-	c.str("error", inv.Error)
+	c.strKnown("deposit.address", inv.Deposit.Address, p.Deposit.Address)
+	c.strKnown("deposit.tag", inv.Deposit.Tag, p.Deposit.Tag)
+	c.strKnown("deposit.path", inv.Deposit.Path, p.Deposit.Path)
+	c.strKnown("checkout_token", inv.CheckoutToken, p.CheckoutToken)
+	c.strKnown("email_user", inv.Email, p.Email)
+	c.strKnown("url_success", inv.URLSuccess, p.URLSuccess)
+	c.strKnown("url_failed", inv.URLFailed, p.URLFailed)
+	c.strKnown("error", inv.Error, p.Error)
 	for i := range inv.Transactions {
 		t := &inv.Transactions[i]
-		c.str("transactions.txid", t.TxID)
-		c.str("transactions.currency", t.Currency)
-		c.dec("transactions.amount", t.Amount)
+		var pt Transaction
+		if i < len(p.Transactions) {
+			pt = p.Transactions[i]
+		}
+		c.strKnown("transactions.txid", t.TxID, pt.TxID)
+		c.strKnown("transactions.currency", t.Currency, pt.Currency)
+		c.decKnown("transactions.amount", t.Amount, pt.Amount)
 	}
-	for i := range inv.RefundClaims {
+	for i := range inv.RefundClaims { // rare: always examined
 		rc := &inv.RefundClaims[i]
 		c.dec("refund_claims.amount", rc.Amount)
 		c.str("refund_claims.currency", rc.Currency)
@@ -223,30 +261,45 @@ func (inv *Invoice) CheckStorable() error {
 
 // CheckStorable is Invoice.CheckStorable for an outbox record: its
 // callback or notice and its attempts.
-func (d *Delivery) CheckStorable() error {
+func (d *Delivery) CheckStorable() error { return d.CheckStorableFor(nil) }
+
+// CheckStorableFor is CheckStorable for an outbox record of inv, an
+// invoice that passed CheckStorable: callback fields equal to the
+// invoice's fields they are rendered from (and the fixed texts of the
+// callback format) are storable and are not examined again. The result is
+// CheckStorable's. A nil inv checks everything.
+func (d *Delivery) CheckStorableFor(inv *Invoice) error {
 	var c storageCheck
 	if cb := d.Callback; cb != nil {
-		c.str("callback.foreign_id", cb.ForeignID)
-		c.str("callback.end_user_reference", cb.EndUserReference)
-		c.str("callback.type", cb.Type)
-		c.str("callback.crypto_address.currency", cb.CryptoAddress.Currency)
+		var p Invoice // zero: nothing known
+		if inv != nil {
+			p = *inv
+		}
+		c.strKnown("callback.foreign_id", cb.ForeignID, p.ForeignID)
+		c.strKnown("callback.end_user_reference", cb.EndUserReference, p.EndUserReference)
+		c.strKnown("callback.type", cb.Type, "invoice")
+		c.strKnown("callback.crypto_address.currency", cb.CryptoAddress.Currency, p.SenderCurrency)
 		c.str("callback.crypto_address.convert_to", cb.CryptoAddress.ConvertTo)
-		c.str("callback.crypto_address.address", cb.CryptoAddress.Address)
-		c.str("callback.crypto_address.tag", cb.CryptoAddress.Tag)
-		c.str("callback.currency_sent.currency", cb.CurrencySent.Currency)
-		c.dec("callback.currency_sent.amount", cb.CurrencySent.Amount.Decimal)
-		c.dec("callback.currency_sent.remaining_amount", cb.CurrencySent.RemainingAmount.Decimal)
-		c.str("callback.currency_received.currency", cb.CurrencyReceived.Currency)
-		c.dec("callback.currency_received.amount", cb.CurrencyReceived.Amount.Decimal)
+		c.strKnown("callback.crypto_address.address", cb.CryptoAddress.Address, p.Deposit.Address)
+		c.strKnown("callback.crypto_address.tag", cb.CryptoAddress.Tag, p.Deposit.Tag)
+		c.strKnown("callback.currency_sent.currency", cb.CurrencySent.Currency, p.SenderCurrency)
+		c.decKnown("callback.currency_sent.amount", cb.CurrencySent.Amount.Decimal, p.SenderAmount)
+		c.decKnown("callback.currency_sent.remaining_amount", cb.CurrencySent.RemainingAmount.Decimal, p.SenderAmount)
+		c.strKnown("callback.currency_received.currency", cb.CurrencyReceived.Currency, p.Currency)
+		c.decKnown("callback.currency_received.amount", cb.CurrencyReceived.Amount.Decimal, p.Amount)
 		for i := range cb.Transactions {
 			t := &cb.Transactions[i]
-			c.str("callback.transactions.currency", t.Currency)
-			c.str("callback.transactions.transaction_type", t.TransactionType)
-			c.str("callback.transactions.type", t.Type)
-			c.str("callback.transactions.address", t.Address)
-			c.str("callback.transactions.tag", t.Tag)
-			c.dec("callback.transactions.amount", t.Amount.Decimal)
-			c.str("callback.transactions.txid", t.TxID)
+			var pt Transaction
+			if i < len(p.Transactions) {
+				pt = p.Transactions[i]
+			}
+			c.strKnown("callback.transactions.currency", t.Currency, pt.Currency)
+			c.strKnown("callback.transactions.transaction_type", t.TransactionType, "blockchain")
+			c.strKnown("callback.transactions.type", t.Type, "deposit")
+			c.strKnown("callback.transactions.address", t.Address, p.Deposit.Address)
+			c.strKnown("callback.transactions.tag", t.Tag, p.Deposit.Tag)
+			c.decKnown("callback.transactions.amount", t.Amount.Decimal, pt.Amount)
+			c.strKnown("callback.transactions.txid", t.TxID, pt.TxID)
 		}
 		for i := range cb.Fees {
 			f := &cb.Fees[i]
@@ -254,7 +307,7 @@ func (d *Delivery) CheckStorable() error {
 			c.str("callback.fees.currency", f.Currency)
 			c.dec("callback.fees.amount", f.Amount.Decimal)
 		}
-		c.str("callback.error", cb.Error)
+		c.strKnown("callback.error", cb.Error, p.Error)
 	}
 	if n := d.Notice; n != nil {
 		c.str("notice.foreign_id", n.ForeignID)

@@ -263,58 +263,76 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 	if inv == nil {
 		return errors.New("memstore: update invoice: nil invoice")
 	}
-	if err := inv.CheckStorable(); err != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Storable checks first, as every store answers them, against the
+	// stored copy: what is unchanged was checked when it was stored.
+	r := s.find(inv.ID)
+	var stored *invoice.Invoice
+	if r != nil {
+		stored = &r.inv
+	}
+	if err := inv.CheckStorableSince(stored); err != nil {
 		return fmt.Errorf("memstore: update invoice: %w", err)
 	}
 	for _, d := range outbox {
 		if d != nil {
-			if err := d.CheckStorable(); err != nil {
+			if err := d.CheckStorableFor(inv); err != nil {
 				return fmt.Errorf("memstore: update invoice: %w", err)
 			}
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.checkUpdate(inv, outbox, true)
-	if err != nil {
+	if r == nil {
+		return fmt.Errorf("memstore: update invoice %s: %w", inv.ID, invoice.ErrNotFound)
+	}
+	if err := s.checkFound(r, inv, outbox, true); err != nil {
 		return err
 	}
 	s.applyUpdate(r, inv, outbox)
 	return nil
 }
 
+// find returns the record of the invoice with the given ID, or nil.
+func (s *Store) find(id uuid.UUID) *record {
+	if r, ok := s.swept[id]; ok {
+		return r
+	}
+	r, _ := s.invoices.get(id)
+	return r
+}
+
 // checkUpdate finds the record inv updates and checks the update, changing
 // nothing. rekey allows a new ForeignID or CheckoutToken.
 func (s *Store) checkUpdate(inv *invoice.Invoice, outbox []*invoice.Delivery, rekey bool) (*record, error) {
-	r, ok := s.swept[inv.ID]
-	if !ok {
-		if r, ok = s.invoices.get(inv.ID); !ok {
-			return nil, fmt.Errorf("memstore: update invoice %s: %w", inv.ID, invoice.ErrNotFound)
-		}
+	r := s.find(inv.ID)
+	if r == nil {
+		return nil, fmt.Errorf("memstore: update invoice %s: %w", inv.ID, invoice.ErrNotFound)
 	}
+	return r, s.checkFound(r, inv, outbox, rekey)
+}
+
+// checkFound is checkUpdate for r, the record with inv's ID.
+func (s *Store) checkFound(r *record, inv *invoice.Invoice, outbox []*invoice.Delivery, rekey bool) error {
 	if r.inv.Version != inv.Version {
-		return nil, fmt.Errorf("memstore: update invoice %q: version %d, stored %d: %w",
+		return fmt.Errorf("memstore: update invoice %q: version %d, stored %d: %w",
 			inv.ForeignID, inv.Version, r.inv.Version, invoice.ErrConflict)
 	}
 	renamed := inv.ForeignID != r.inv.ForeignID
 	retoken := inv.CheckoutToken != r.inv.CheckoutToken
 	if !rekey && (renamed || retoken) {
-		return nil, fmt.Errorf("memstore: update invoice %s: a batch update may not change foreign_id or checkout token", inv.ID)
+		return fmt.Errorf("memstore: update invoice %s: a batch update may not change foreign_id or checkout token", inv.ID)
 	}
 	if renamed {
 		if _, taken := s.byForeign[inv.ForeignID]; taken {
-			return nil, fmt.Errorf("memstore: update invoice %s: foreign_id %q: %w", inv.ID, inv.ForeignID, invoice.ErrDuplicate)
+			return fmt.Errorf("memstore: update invoice %s: foreign_id %q: %w", inv.ID, inv.ForeignID, invoice.ErrDuplicate)
 		}
 	}
 	if retoken && inv.CheckoutToken != "" {
 		if _, taken := s.byToken[inv.CheckoutToken]; taken {
-			return nil, fmt.Errorf("memstore: update invoice %s: checkout token is already stored", inv.ID)
+			return fmt.Errorf("memstore: update invoice %s: checkout token is already stored", inv.ID)
 		}
 	}
-	if err := s.checkOutbox(inv.ID, outbox); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return s.checkOutbox(inv.ID, outbox)
 }
 
 // applyUpdate stores inv in r (checked by checkUpdate) with its outbox and
