@@ -203,9 +203,10 @@ func (inv *Invoice) CheckStorable() error { return inv.CheckStorableSince(nil) }
 // few fields. A nil stored checks everything.
 func (inv *Invoice) CheckStorableSince(stored *Invoice) error {
 	var c storageCheck
-	var p Invoice // zero: nothing known
-	if stored != nil {
-		p = *stored
+	var zero Invoice
+	p := stored
+	if p == nil {
+		p = &zero // nothing known
 	}
 	c.strKnown("foreign_id", inv.ForeignID, p.ForeignID)
 	c.strKnown("end_user_reference", inv.EndUserReference, p.EndUserReference)
@@ -218,9 +219,9 @@ func (inv *Invoice) CheckStorableSince(stored *Invoice) error {
 	c.decKnown("rate", inv.Rate, p.Rate)
 	for i := range inv.Quotes {
 		q := &inv.Quotes[i]
-		var pq Quote
+		pq := &Quote{}
 		if i < len(p.Quotes) {
-			pq = p.Quotes[i]
+			pq = &p.Quotes[i]
 		}
 		c.strKnown("quotes.currency", q.Currency, pq.Currency)
 		c.decKnown("quotes.rate", q.Rate, pq.Rate)
@@ -236,9 +237,9 @@ func (inv *Invoice) CheckStorableSince(stored *Invoice) error {
 	c.strKnown("error", inv.Error, p.Error)
 	for i := range inv.Transactions {
 		t := &inv.Transactions[i]
-		var pt Transaction
+		pt := &Transaction{}
 		if i < len(p.Transactions) {
-			pt = p.Transactions[i]
+			pt = &p.Transactions[i]
 		}
 		c.strKnown("transactions.txid", t.TxID, pt.TxID)
 		c.strKnown("transactions.currency", t.Currency, pt.Currency)
@@ -271,9 +272,10 @@ func (d *Delivery) CheckStorable() error { return d.CheckStorableFor(nil) }
 func (d *Delivery) CheckStorableFor(inv *Invoice) error {
 	var c storageCheck
 	if cb := d.Callback; cb != nil {
-		var p Invoice // zero: nothing known
-		if inv != nil {
-			p = *inv
+		var zero Invoice
+		p := inv
+		if p == nil {
+			p = &zero // nothing known
 		}
 		c.strKnown("callback.foreign_id", cb.ForeignID, p.ForeignID)
 		c.strKnown("callback.end_user_reference", cb.EndUserReference, p.EndUserReference)
@@ -289,9 +291,9 @@ func (d *Delivery) CheckStorableFor(inv *Invoice) error {
 		c.decKnown("callback.currency_received.amount", cb.CurrencyReceived.Amount.Decimal, p.Amount)
 		for i := range cb.Transactions {
 			t := &cb.Transactions[i]
-			var pt Transaction
+			pt := &Transaction{}
 			if i < len(p.Transactions) {
-				pt = p.Transactions[i]
+				pt = &p.Transactions[i]
 			}
 			c.strKnown("callback.transactions.currency", t.Currency, pt.Currency)
 			c.strKnown("callback.transactions.transaction_type", t.TransactionType, "blockchain")
