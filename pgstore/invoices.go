@@ -24,12 +24,14 @@ func invoiceArgs(inv *invoice.Invoice) ([]any, error) {
 	if err := inv.CheckStorable(); err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
-	return rowArgs(inv)
+	return rowArgs(inv, 0)
 }
 
-// rowArgs is invoiceArgs without the storability check, for an invoice
-// read from its row (columns.go remembers the arguments of what it read).
-func rowArgs(inv *invoice.Invoice) ([]any, error) {
+// rowArgs is invoiceArgs without the storability check. The JSON columns
+// in skip (colQuotes, colTransactions, colRefundClaims) are not encoded:
+// their arguments are nil (columns.go skips them when they are unchanged,
+// and remembers what it read without them).
+func rowArgs(inv *invoice.Invoice, skip colMask) ([]any, error) {
 	typ, err := columnEnum("type", inv.Type)
 	if err != nil {
 		return nil, err
@@ -42,17 +44,21 @@ func rowArgs(inv *invoice.Invoice) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	quotes, err := encodeList(inv.Quotes, toJQuote)
-	if err != nil {
-		return nil, err
+	var quotes, txs, claims []byte
+	if skip&(1<<colQuotes) == 0 {
+		if quotes, err = encodeList(inv.Quotes, toJQuote); err != nil {
+			return nil, err
+		}
 	}
-	txs, err := encodeList(inv.Transactions, toJTransaction)
-	if err != nil {
-		return nil, err
+	if skip&(1<<colTransactions) == 0 {
+		if txs, err = encodeList(inv.Transactions, toJTransaction); err != nil {
+			return nil, err
+		}
 	}
-	claims, err := encodeList(inv.RefundClaims, toJRefundClaim)
-	if err != nil {
-		return nil, err
+	if skip&(1<<colRefundClaims) == 0 {
+		if claims, err = encodeList(inv.RefundClaims, toJRefundClaim); err != nil {
+			return nil, err
+		}
 	}
 	// The sweep key: the deadline, none when final or without deadline.
 	var sweepAt any
