@@ -1,6 +1,8 @@
 package pgstore
 
 import (
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,9 +43,15 @@ var updColumns = [...]struct {
 // Column positions the update paths treat specially.
 const (
 	colForeignID     = 1
+	colQuotes        = 12
+	colTransactions  = 22
+	colRefundClaims  = 23
 	colSweepAt       = 27
 	colCheckoutToken = 28
 )
+
+// jsonColumns are the columns encoded from the invoice's lists.
+const jsonColumns = colMask(1<<colQuotes | 1<<colTransactions | 1<<colRefundClaims)
 
 // colMask is a set of updColumns by position.
 type colMask uint64
@@ -81,12 +89,15 @@ func (k colKind) fromArray() string {
 }
 
 // changedColumns returns the columns whose argument differs between prev
-// (as read, at the version being updated) and next; sweep_at is always
-// written, since a claim changes it without a new version.
-func changedColumns(prev, next []any) colMask {
-	m := colMask(1) << colSweepAt
+// (as read, at the version being updated) and next, the arguments of the
+// update; sweep_at is always written, since a claim changes it without a
+// new version. The JSON columns are compared as lists (prev.unchangedJSON):
+// their positions in prev.args are nil, and in next may be nil when
+// unchanged (not encoded).
+func changedColumns(prev *seenRow, next []any, unchangedJSON colMask) colMask {
+	m := colMask(1)<<colSweepAt | jsonColumns&^unchangedJSON
 	for i := 1; i < len(next); i++ {
-		if !sameArg(prev[i], next[i]) {
+		if jsonColumns&(1<<i) == 0 && !sameArg(prev.args[i], next[i]) {
 			m |= 1 << i
 		}
 	}
@@ -107,37 +118,73 @@ func sameArg(a, b any) bool {
 	return false
 }
 
-// seenCache remembers the arguments of invoice rows as the Store last read
-// them, by ID and version, so that an update from that version writes only
-// the columns that changed. It is sound because every write of an invoice
-// row gives it a new version (a claim only moves sweep_at, which updates
-// always write): the row at (id, version) is the row that was read. It is
-// bounded, and used only outside host transactions (whose reads may see
-// their own uncommitted writes). A miss means writing every column.
+// seenCache remembers invoice rows as the Store last read them, by ID and
+// version, so that an update from that version writes only the columns
+// that changed. It is sound because every write of an invoice row gives it
+// a new version (a claim only moves sweep_at, which updates always write):
+// the row at (id, version) is the row that was read. It is bounded, and
+// used only outside host transactions (whose reads may see their own
+// uncommitted writes). A miss means writing every column.
 type seenCache struct {
 	mu sync.Mutex
-	m  map[uuid.UUID]seenRow
+	m  map[uuid.UUID]*seenRow
 }
 
+// seenRow is a row as read: the arguments of its scalar columns (the JSON
+// columns' positions nil) and copies of the lists its JSON columns hold,
+// which an update compares with the invoice's lists instead of encoding
+// both (the JSON encoding of what was read is never computed).
 type seenRow struct {
 	version int64
 	args    []any
+	quotes  []invoice.Quote
+	txs     []invoice.Transaction
+	claims  []invoice.RefundClaim
+}
+
+// unchangedJSON returns the JSON columns whose lists in inv equal those
+// read: deeply equal values (nil and empty told apart, decimals by
+// coefficient and exponent, times by their representation) encode alike,
+// so such a column needs neither encoding nor writing. A false "changed"
+// only writes a column again.
+func (r *seenRow) unchangedJSON(inv *invoice.Invoice) colMask {
+	var m colMask
+	if reflect.DeepEqual(r.quotes, inv.Quotes) {
+		m |= 1 << colQuotes
+	}
+	if reflect.DeepEqual(r.txs, inv.Transactions) {
+		m |= 1 << colTransactions
+	}
+	if reflect.DeepEqual(r.claims, inv.RefundClaims) {
+		m |= 1 << colRefundClaims
+	}
+	return m
 }
 
 // maxSeen bounds seenCache: an entry holds an invoice's column arguments
-// (its strings shared with the invoice read), a few hundred bytes.
+// and lists (its strings shared with the invoice read), a few hundred bytes.
 const maxSeen = 8192
 
-func newSeenCache() *seenCache { return &seenCache{m: make(map[uuid.UUID]seenRow)} }
+func newSeenCache() *seenCache { return &seenCache{m: make(map[uuid.UUID]*seenRow)} }
 
-// remember records inv as read.
+// remember records inv as read. The lists are copied (the caller owns inv
+// and may change them in place); decimals and strings are immutable and
+// shared.
 func (s *Store) remember(inv *invoice.Invoice) {
 	if s.inTx || s.seen == nil {
 		return
 	}
-	args, err := rowArgs(inv) // read from its row: storable
+	args, err := rowArgs(inv, jsonColumns) // read from its row: storable
 	if err != nil {
 		return
+	}
+	r := &seenRow{version: inv.Version, args: args, quotes: slices.Clone(inv.Quotes), txs: slices.Clone(inv.Transactions)}
+	if inv.RefundClaims != nil {
+		r.claims = make([]invoice.RefundClaim, len(inv.RefundClaims))
+		for i, rc := range inv.RefundClaims {
+			rc.TxIDs = slices.Clone(rc.TxIDs)
+			r.claims[i] = rc
+		}
 	}
 	c := s.seen
 	c.mu.Lock()
@@ -147,13 +194,12 @@ func (s *Store) remember(inv *invoice.Invoice) {
 			break
 		}
 	}
-	c.m[inv.ID] = seenRow{version: inv.Version, args: args}
+	c.m[inv.ID] = r
 	c.mu.Unlock()
 }
 
-// seenArgs returns the arguments of inv's row as read at inv.Version, or
-// nil.
-func (s *Store) seenArgs(id uuid.UUID, version int64) []any {
+// seenArgs returns inv's row as read at inv.Version, or nil.
+func (s *Store) seenArgs(id uuid.UUID, version int64) *seenRow {
 	if s.inTx || s.seen == nil {
 		return nil
 	}
@@ -161,7 +207,7 @@ func (s *Store) seenArgs(id uuid.UUID, version int64) []any {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if r, ok := c.m[id]; ok && r.version == version {
-		return r.args
+		return r
 	}
 	return nil
 }

@@ -24,12 +24,14 @@ func invoiceArgs(inv *invoice.Invoice) ([]any, error) {
 	if err := inv.CheckStorable(); err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
-	return rowArgs(inv)
+	return rowArgs(inv, 0)
 }
 
-// rowArgs is invoiceArgs without the storability check, for an invoice
-// read from its row (columns.go remembers the arguments of what it read).
-func rowArgs(inv *invoice.Invoice) ([]any, error) {
+// rowArgs is invoiceArgs without the storability check. The JSON columns
+// in skip (colQuotes, colTransactions, colRefundClaims) are not encoded:
+// their arguments are nil (columns.go skips them when they are unchanged,
+// and remembers what it read without them).
+func rowArgs(inv *invoice.Invoice, skip colMask) ([]any, error) {
 	typ, err := columnEnum("type", inv.Type)
 	if err != nil {
 		return nil, err
@@ -42,17 +44,21 @@ func rowArgs(inv *invoice.Invoice) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	quotes, err := encodeList(inv.Quotes, toJQuote)
-	if err != nil {
-		return nil, err
+	var quotes, txs, claims []byte
+	if skip&(1<<colQuotes) == 0 {
+		if quotes, err = encodeList(inv.Quotes, toJQuote); err != nil {
+			return nil, err
+		}
 	}
-	txs, err := encodeList(inv.Transactions, toJTransaction)
-	if err != nil {
-		return nil, err
+	if skip&(1<<colTransactions) == 0 {
+		if txs, err = encodeList(inv.Transactions, toJTransaction); err != nil {
+			return nil, err
+		}
 	}
-	claims, err := encodeList(inv.RefundClaims, toJRefundClaim)
-	if err != nil {
-		return nil, err
+	if skip&(1<<colRefundClaims) == 0 {
+		if claims, err = encodeList(inv.RefundClaims, toJRefundClaim); err != nil {
+			return nil, err
+		}
 	}
 	// The sweep key: the deadline, none when final or without deadline.
 	var sweepAt any
@@ -273,16 +279,26 @@ func (s *Store) ListInvoices(ctx context.Context, q invoice.ListQuery) ([]*invoi
 		}
 		args = append(args, status)
 	}
+	return listPage(ctx, s, "list invoices", query, args, q.After, q.Limit, scanInvoice,
+		func(inv *invoice.Invoice) uuid.UUID { return inv.ID })
+}
+
+// listPage runs a paged listing query ($1 the cursor, $2 the limit, then
+// args[2:]) and returns up to limit rows decoded by scan, in the query's
+// ID order. A row that cannot be decoded is set aside (logged and counted
+// by s.skipped) and the page is filled with the rows after it, so paging
+// stays exact and one bad row never hides the rest.
+func listPage[T any](ctx context.Context, s *Store, what, query string, args []any, after uuid.UUID, limit int,
+	scan func(pgx.Row) (T, error), id func(T) uuid.UUID) ([]T, error) {
 	var (
-		out     []*invoice.Invoice
+		out     []T
 		skipped []*RowError
 	)
-	err := s.run(ctx, "list invoices", func(ctx context.Context) error {
+	err := s.run(ctx, what, func(ctx context.Context) error {
 		out, skipped = out[:0], skipped[:0]
-		// An undecodable row is skipped; the page is filled with the rows
-		// after it, so paging stays exact.
-		for after := q.After; len(out) < q.Limit; {
-			args[0], args[1] = after, q.Limit-len(out)
+		for cursor := after; len(out) < limit; {
+			want := limit - len(out)
+			args[0], args[1] = cursor, want
 			rows, err := s.db.Query(ctx, query, args...)
 			if err != nil {
 				return err
@@ -290,23 +306,23 @@ func (s *Store) ListInvoices(ctx context.Context, q invoice.ListQuery) ([]*invoi
 			n, bad := 0, 0
 			for rows.Next() {
 				n++
-				inv, err := scanInvoice(rows)
+				v, err := scan(rows)
 				if re, ok := rowError(err); ok {
 					skipped = append(skipped, re)
-					after, bad = re.ID, bad+1
+					cursor, bad = re.ID, bad+1
 					continue
 				} else if err != nil {
 					rows.Close()
 					return err
 				}
-				out = append(out, inv)
-				after = inv.ID
+				out = append(out, v)
+				cursor = id(v)
 			}
 			rows.Close()
 			if err := rows.Err(); err != nil {
 				return err
 			}
-			if bad == 0 || n < args[1].(int) {
+			if bad == 0 || n < want {
 				return nil
 			}
 		}

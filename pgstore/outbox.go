@@ -246,51 +246,9 @@ func (s *Store) ListDeliveries(ctx context.Context, q invoice.DeliveryQuery) ([]
 		variant |= 2
 		args = append(args, state)
 	}
-	var (
-		out     []*invoice.Delivery
-		skipped []*RowError
-	)
-	err := s.run(ctx, "list deliveries", func(ctx context.Context) error {
-		out, skipped = out[:0], skipped[:0]
-		// As ListInvoices: undecodable rows are skipped, the page filled.
-		for after := q.After; len(out) < q.Limit; {
-			args[0], args[1] = after, q.Limit-len(out)
-			rows, err := s.db.Query(ctx, s.sql.listDeliveries[variant], args...)
-			if err != nil {
-				return err
-			}
-			n, bad := 0, 0
-			for rows.Next() {
-				n++
-				d, err := scanDelivery(rows)
-				if re, ok := rowError(err); ok {
-					skipped = append(skipped, re)
-					after, bad = re.ID, bad+1
-					continue
-				} else if err != nil {
-					rows.Close()
-					return err
-				}
-				out = append(out, d)
-				after = d.ID
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			if bad == 0 || n < args[1].(int) {
-				return nil
-			}
-		}
-		return nil
-	})
-	for _, re := range skipped {
-		s.skipped(ctx, re)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return listPage(ctx, s, "list deliveries", s.sql.listDeliveries[variant], args, q.After, q.Limit,
+		func(r pgx.Row) (*invoice.Delivery, error) { return scanDelivery(r) },
+		func(d *invoice.Delivery) uuid.UUID { return d.ID })
 }
 
 // RedeliverDelivery makes a dead or delivered delivery pending again with

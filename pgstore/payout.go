@@ -16,6 +16,8 @@ import (
 // status redeemed, in ascending ID order after the cursor. It reads the
 // partial index invoices_awaiting_payout_idx (migration 0003), which holds
 // only such invoices, so its cost does not grow with the invoices stored.
+// A row that cannot be decoded is set aside (see SetAside) and the page
+// filled with the rows after it.
 func (s *Store) ListAwaitingPayout(ctx context.Context, after uuid.UUID, limit int) ([]*invoice.Invoice, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -23,27 +25,9 @@ func (s *Store) ListAwaitingPayout(ctx context.Context, after uuid.UUID, limit i
 	if limit <= 0 {
 		return nil, nil
 	}
-	var out []*invoice.Invoice
-	err := s.run(ctx, "list invoices awaiting payout", func(ctx context.Context) error {
-		out = out[:0]
-		rows, err := s.db.Query(ctx, s.sql.listAwaitingPayout, after, limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			inv, err := scanInvoice(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, inv)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	// An undecodable row is set aside, as in ListInvoices.
+	return listPage(ctx, s, "list invoices awaiting payout", s.sql.listAwaitingPayout, []any{after, limit},
+		after, limit, scanInvoice, func(inv *invoice.Invoice) uuid.UUID { return inv.ID })
 }
 
 // jPayout is the payout column's document: an invoice.RefundPayout with

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -146,4 +148,41 @@ func TestUndecodableDeliveriesDoNotStallTheOthers(t *testing.T) {
 	assert.Len(t, all, 10)
 	_, err = s.GetDelivery(bg(), ds[0].ID)
 	assert.True(t, errors.Is(err, pgstore.ErrUndecodable), "%v", err)
+}
+
+// TestUndecodableRowDoesNotHideAwaitingPayouts: the payout system's
+// listing skips a broken row and still pages through every other claim.
+func TestUndecodableRowDoesNotHideAwaitingPayouts(t *testing.T) {
+	s := newStore(t)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	var ids []uuid.UUID
+	for i := range 7 {
+		id := uuid.Must(uuid.NewV7())
+		inv := &invoice.Invoice{ID: id, ForeignID: fmt.Sprint("payout-", i), CheckoutToken: fmt.Sprintf("PT%024d", i),
+			Type: invoice.TypeTimerCurrency, Title: "Order", Amount: decimal.RequireFromString("10.00"), Currency: "EUR",
+			Status: invoice.StatusFailed, CreatedAt: now, UpdatedAt: now,
+			RefundClaims: []invoice.RefundClaim{{ID: uuid.Must(uuid.NewV7()), Amount: decimal.RequireFromString("0.001"),
+				Currency: "BTC", Reason: invoice.ReasonPaidLess, Status: invoice.RefundRedeemed, Destination: "bc1qdest",
+				CreatedAt: now, RedeemedAt: now}}}
+		require.NoError(t, s.CreateInvoice(bg(), inv))
+		ids = append(ids, id)
+	}
+	breakRow(t, s, "invoices", "amount = 1e-10050", ids[2])
+
+	var listed []uuid.UUID
+	for after := uuid.Nil; ; {
+		page, err := s.ListAwaitingPayout(bg(), after, 2)
+		require.NoError(t, err)
+		for _, inv := range page {
+			listed = append(listed, inv.ID)
+		}
+		if len(page) < 2 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	want := append(append([]uuid.UUID(nil), ids[:2]...), ids[3:]...)
+	assert.Equal(t, want, listed, "every healthy claim, in order; the broken row skipped")
+	_, skipped := s.UndecodableCounts()
+	assert.Positive(t, skipped)
 }

@@ -134,7 +134,15 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 	if inv == nil {
 		return errors.New("pgstore: update invoice: nil invoice")
 	}
-	args, err := invoiceArgs(inv)
+	if err := inv.CheckStorable(); err != nil {
+		return fmt.Errorf("pgstore: %w", err)
+	}
+	prev := s.seenArgs(inv.ID, inv.Version)
+	var same colMask // JSON columns unchanged: not encoded, not written
+	if prev != nil {
+		same = prev.unchangedJSON(inv)
+	}
+	args, err := rowArgs(inv, same)
 	if err != nil {
 		return err
 	}
@@ -143,8 +151,8 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 		return err
 	}
 	cols := allColumns
-	if prev := s.seenArgs(inv.ID, inv.Version); prev != nil {
-		cols = changedColumns(prev, args)
+	if prev != nil {
+		cols = changedColumns(prev, args, same)
 	}
 	query := s.stmts.get(stmtKey{cols: cols, outbox: len(rows)}, func() string { return buildUpdate(s.ident, cols, len(rows)) })
 	params := make([]any, 0, 2+len(args)+outboxParams*len(rows))
@@ -232,7 +240,7 @@ func (s *Store) UpdateInvoices(ctx context.Context, batch []invoice.InvoiceUpdat
 		}
 		argsOf[i] = args
 		if prev := s.seenArgs(inv.ID, inv.Version); prev != nil {
-			cols |= changedColumns(prev, args)
+			cols |= changedColumns(prev, args, prev.unchangedJSON(inv))
 		} else {
 			cols = allColumns
 		}

@@ -78,3 +78,47 @@ func TestUpdateWritesOnlyWhatChanged(t *testing.T) {
 	require.NoError(t, tx.Commit(bg()))
 	require.Equal(t, "sneaked in", description(inv.ID), "WithTx writes every column")
 }
+
+// The JSON columns are compared as lists with what was read: an unchanged
+// list is neither encoded nor written, and a list the caller changed in
+// place (the Store's copy of what it read is its own) is written.
+func TestUpdateWritesChangedListsOnly(t *testing.T) {
+	s := newStore(t)
+	ident := pgx.Identifier{s.Schema()}.Sanitize()
+	inv := newInvoice(t, "lean-lists")
+	inv.Quotes = []invoice.Quote{{Currency: "BTC", Rate: dec("50000"), Amount: dec("0.002")}}
+	require.NoError(t, s.CreateInvoice(bg(), inv))
+
+	// Changed in place: written.
+	read, err := s.GetInvoiceByForeignID(bg(), "lean-lists")
+	require.NoError(t, err)
+	read.Quotes[0].Currency = "ETH"
+	read.Quotes[0].Amount = dec("0.03")
+	require.NoError(t, s.UpdateInvoice(bg(), read, nil))
+	got, err := s.GetInvoice(bg(), inv.ID)
+	require.NoError(t, err)
+	require.Len(t, got.Quotes, 1)
+	require.Equal(t, "ETH", got.Quotes[0].Currency)
+	requireDecimal(t, "0.03", got.Quotes[0].Amount)
+
+	// Unchanged: not written (a change behind the Store's back, without a
+	// new version, which nothing but this test does, stays).
+	_, err = s.Pool().Exec(bg(), "UPDATE "+ident+".invoices SET quotes = jsonb_set(quotes, '{0,currency}', '\"LTC\"') WHERE id = $1", inv.ID)
+	require.NoError(t, err)
+	got.Title = "title only"
+	require.NoError(t, s.UpdateInvoice(bg(), got, nil))
+	again, err := s.GetInvoice(bg(), inv.ID)
+	require.NoError(t, err)
+	require.Equal(t, "title only", again.Title)
+	require.Equal(t, "LTC", again.Quotes[0].Currency, "quotes did not change: not written")
+
+	// Appended (and from nil to a list): written.
+	again.Transactions = append(again.Transactions, invoice.Transaction{TxID: "tx1", Currency: "LTC", Amount: dec("0.01")})
+	again.Quotes = append(again.Quotes, invoice.Quote{Currency: "BTC", Rate: dec("1"), Amount: dec("2")})
+	require.NoError(t, s.UpdateInvoice(bg(), again, nil))
+	last, err := s.GetInvoice(bg(), inv.ID)
+	require.NoError(t, err)
+	require.Len(t, last.Quotes, 2)
+	require.Len(t, last.Transactions, 1)
+	require.Equal(t, "tx1", last.Transactions[0].TxID)
+}
