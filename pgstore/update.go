@@ -267,25 +267,9 @@ func (s *Store) UpdateInvoices(ctx context.Context, batch []invoice.InvoiceUpdat
 	}
 	params = append(params, o.params()...)
 
-	updated := make(map[uuid.UUID]int64, len(batch))
-	err := s.run(ctx, "update invoices", func(ctx context.Context) error {
-		clear(updated)
-		rows, err := s.db.Query(ctx, query, params...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				id uuid.UUID
-				v  int64
-			)
-			if err := rows.Scan(&id, &v); err != nil {
-				return err
-			}
-			updated[id] = v
-		}
-		return rows.Err()
+	updated, err := queryByID(ctx, s, "update invoices", query, params, func(rows pgx.Rows) (id uuid.UUID, v int64, err error) {
+		err = rows.Scan(&id, &v)
+		return id, v, err
 	})
 	if err != nil {
 		return nil, err
@@ -307,26 +291,11 @@ func (s *Store) UpdateInvoices(ctx context.Context, batch []invoice.InvoiceUpdat
 		version  int64
 		fid, tok string
 	}
-	stored := make(map[uuid.UUID]storedKeys, len(missed))
-	err = s.run(ctx, "update invoices", func(ctx context.Context) error {
-		clear(stored)
-		rows, err := s.db.Query(ctx, s.sql.invoiceKeys, missed)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				id uuid.UUID
-				k  storedKeys
-			)
-			if err := rows.Scan(&id, &k.version, &k.fid, &k.tok); err != nil {
-				return err
-			}
-			stored[id] = k
-		}
-		return rows.Err()
-	})
+	stored, err := queryByID(ctx, s, "update invoices", s.sql.invoiceKeys, []any{missed},
+		func(rows pgx.Rows) (id uuid.UUID, k storedKeys, err error) {
+			err = rows.Scan(&id, &k.version, &k.fid, &k.tok)
+			return id, k, err
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -454,23 +423,8 @@ func (s *Store) SettleDeliveries(ctx context.Context, batch []invoice.Settlement
 			nexts[i] = pgtype.Timestamptz{Time: st.NextAttemptAt.UTC(), Valid: true}
 		}
 	}
-	settled := make(map[uuid.UUID]struct{}, len(batch))
-	err := s.run(ctx, "settle deliveries", func(ctx context.Context) error {
-		clear(settled)
-		rows, err := s.db.Query(ctx, s.sql.settleDeliveries, ids, leases, attempts, states, nexts)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id uuid.UUID
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			settled[id] = struct{}{}
-		}
-		return rows.Err()
-	})
+	settled, err := queryByID(ctx, s, "settle deliveries", s.sql.settleDeliveries,
+		[]any{ids, leases, attempts, states, nexts}, scanID)
 	if err != nil {
 		return nil, err
 	}
@@ -484,23 +438,7 @@ func (s *Store) SettleDeliveries(ctx context.Context, batch []invoice.Settlement
 	if len(missed) == 0 {
 		return errs, nil
 	}
-	exists := make(map[uuid.UUID]struct{}, len(missed))
-	err = s.run(ctx, "settle deliveries", func(ctx context.Context) error {
-		clear(exists)
-		rows, err := s.db.Query(ctx, s.sql.deliveriesExist, missed)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id uuid.UUID
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			exists[id] = struct{}{}
-		}
-		return rows.Err()
-	})
+	exists, err := queryByID(ctx, s, "settle deliveries", s.sql.deliveriesExist, []any{missed}, scanID)
 	if err != nil {
 		return nil, err
 	}
@@ -515,4 +453,37 @@ func (s *Store) SettleDeliveries(ctx context.Context, batch []invoice.Settlement
 		}
 	}
 	return errs, nil
+}
+
+// queryByID runs a query (retried as every store operation is) whose rows
+// start with an ID, and returns what scan reads of each row by that ID.
+func queryByID[V any](ctx context.Context, s *Store, what, query string, params []any,
+	scan func(pgx.Rows) (uuid.UUID, V, error)) (map[uuid.UUID]V, error) {
+	var out map[uuid.UUID]V
+	err := s.run(ctx, what, func(ctx context.Context) error {
+		out = make(map[uuid.UUID]V)
+		rows, err := s.db.Query(ctx, query, params...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			id, v, err := scan(rows)
+			if err != nil {
+				return err
+			}
+			out[id] = v
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// scanID reads a row of just an ID, for queryByID.
+func scanID(rows pgx.Rows) (id uuid.UUID, _ struct{}, err error) {
+	err = rows.Scan(&id)
+	return id, struct{}{}, err
 }
