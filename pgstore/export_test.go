@@ -30,3 +30,9 @@ func MigrateTo(ctx context.Context, s *Store, version int) error {
 		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.migrateIn(ctx, tx, ms) })
 	})
 }
+
+// SetAsideSQL returns the two listing statements of SetAside (invoices,
+// deliveries), for the plan test.
+func SetAsideSQL(s *Store) (invoices, deliveries string) {
+	return s.sql.listSetAsideInvoices, s.sql.listSetAsideDeliveries
+}

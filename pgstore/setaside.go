@@ -119,7 +119,10 @@ type SetAsideRow struct {
 
 // SetAside lists up to limit rows of each kind that claims set aside,
 // invoices first, each in id order, with what is wrong with them. A limit
-// of zero or less means 100.
+// of zero or less means 100. Both listings read an index that holds only
+// set-aside rows (invoices_set_aside_idx, migration 0004) or finds them
+// directly (deliveries_ready_idx), so the cost does not grow with the
+// healthy rows stored.
 func (s *Store) SetAside(ctx context.Context, limit int) ([]SetAsideRow, error) {
 	if limit <= 0 {
 		limit = 100

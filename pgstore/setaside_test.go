@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,4 +186,41 @@ func TestUndecodableRowDoesNotHideAwaitingPayouts(t *testing.T) {
 	assert.Equal(t, want, listed, "every healthy claim, in order; the broken row skipped")
 	_, skipped := s.UndecodableCounts()
 	assert.Positive(t, skipped)
+}
+
+// TestSetAsideUsesIndexes: listing the set-aside rows reads an index
+// (invoices: the partial index of migration 0004; deliveries: the ready
+// index), never every invoice or delivery.
+func TestSetAsideUsesIndexes(t *testing.T) {
+	s := newStore(t)
+	ident := pgx.Identifier{s.Schema()}.Sanitize()
+	_, err := s.Pool().Exec(bg(), `INSERT INTO `+ident+`.invoices (id, foreign_id, type, payment_mode, amount,
+		sender_amount, rate, status, version, deadline, sweep_at)
+	SELECT gen_random_uuid(), 'bulk-' || i, 'timer_currency', 'fill_or_kill', 10, 0.001, 10000, 'pending', 1,
+		now(), CASE WHEN i % 500 = 0 THEN NULL ELSE now() END
+	FROM generate_series(1, 5000) i`)
+	require.NoError(t, err)
+	_, err = s.Pool().Exec(bg(), `INSERT INTO `+ident+`.deliveries (id, invoice_id, channel, seq, state,
+		next_attempt_at, ready_at)
+	SELECT gen_random_uuid(), i.id, 'merchant', 1, 'pending', now(), now() FROM `+ident+`.invoices i`)
+	require.NoError(t, err)
+	_, err = s.Pool().Exec(bg(), "ANALYZE "+ident+".invoices; ANALYZE "+ident+".deliveries")
+	require.NoError(t, err)
+
+	invoicesSQL, deliveriesSQL := pgstore.SetAsideSQL(s)
+	for _, c := range []struct{ sql, index string }{
+		{invoicesSQL, "invoices_set_aside_idx"},
+		{deliveriesSQL, "deliveries_ready_idx"},
+	} {
+		var plan []string
+		rows, err := s.Pool().Query(bg(), "EXPLAIN "+c.sql, 100)
+		require.NoError(t, err)
+		for rows.Next() {
+			var line string
+			require.NoError(t, rows.Scan(&line))
+			plan = append(plan, line)
+		}
+		require.NoError(t, rows.Err())
+		require.Contains(t, strings.Join(plan, "\n"), c.index, "plan:\n%s", strings.Join(plan, "\n"))
+	}
 }
