@@ -199,40 +199,52 @@ type baseCallback struct {
 	ExpiresAt     int64           `json:"expires_at"`
 }
 
+// baseRow is what both baselines read of an invoice to render its callback.
+type baseRow struct {
+	id                          uuid.UUID
+	number, version             int64
+	fid, addr, tag, cur, amount string
+	scur, samount               string
+	txs                         []byte
+	fixedAt, expiresAt          *time.Time
+}
+
+// failedCallback renders the callback of the invoice failed with reason,
+// as a hand-written application would, with encoding/json.
+func (r *baseRow) failedCallback(reason string) ([]byte, error) {
+	cb := baseCallback{ID: r.number, ForeignID: r.fid, Type: "invoice",
+		CryptoAddress: map[string]any{"id": r.number, "currency": r.scur, "address": r.addr, "tag": r.tag},
+		CurrencySent:  map[string]any{"currency": r.scur, "amount": r.samount, "remaining_amount": r.samount},
+		CurrencyRecv:  map[string]any{"currency": r.cur, "amount": r.amount},
+		Transactions:  json.RawMessage("[]"), Fees: []any{}, Error: reason, Status: "failed"}
+	if r.txs != nil {
+		cb.Transactions = r.txs
+	}
+	if r.fixedAt != nil {
+		cb.FixedAt = r.fixedAt.Unix()
+	}
+	if r.expiresAt != nil {
+		cb.ExpiresAt = r.expiresAt.Unix()
+	}
+	return json.Marshal(cb)
+}
+
 // cancel reads the invoice, checks its status, and fails it with its
 // callback in one statement.
 func (p *baseline) cancel(ctx context.Context, foreignID string) error {
 	var (
-		id                                  uuid.UUID
-		number, version                     int64
-		status, fid, addr, tag, cur, amount string
-		scur, samount                       string
-		txs                                 []byte
-		fixedAt, expiresAt                  *time.Time
+		r      baseRow
+		status string
 	)
-	if err := p.f.pool.QueryRow(ctx, p.read, foreignID).Scan(&id, &number, &version, &status, &fid, &addr, &tag,
-		&cur, &amount, &scur, &samount, &txs, &fixedAt, &expiresAt); err != nil {
+	if err := p.f.pool.QueryRow(ctx, p.read, foreignID).Scan(&r.id, &r.number, &r.version, &status, &r.fid, &r.addr,
+		&r.tag, &r.cur, &r.amount, &r.scur, &r.samount, &r.txs, &r.fixedAt, &r.expiresAt); err != nil {
 		return err
 	}
+	id, version := r.id, r.version
 	if status != "created" && status != "pending" && status != "processing" {
 		return fmt.Errorf("%s: cannot cancel in %s", foreignID, status)
 	}
-	cb := baseCallback{ID: number, ForeignID: fid, Type: "invoice",
-		CryptoAddress: map[string]any{"id": number, "currency": scur, "address": addr, "tag": tag},
-		CurrencySent:  map[string]any{"currency": scur, "amount": samount, "remaining_amount": samount},
-		CurrencyRecv:  map[string]any{"currency": cur, "amount": amount},
-		Transactions:  json.RawMessage("[]"), Fees: []any{},
-		Error: invoice.ReasonCancelled, Status: "failed"}
-	if txs != nil {
-		cb.Transactions = txs
-	}
-	if fixedAt != nil {
-		cb.FixedAt = fixedAt.Unix()
-	}
-	if expiresAt != nil {
-		cb.ExpiresAt = expiresAt.Unix()
-	}
-	body, err := json.Marshal(cb)
+	body, err := r.failedCallback(invoice.ReasonCancelled)
 	if err != nil {
 		return err
 	}
@@ -276,32 +288,15 @@ RETURNING i.id, i.number, i.version, i.foreign_id, i.error, i.deposit_address, i
 		)
 		for rows.Next() {
 			var (
-				id                                  uuid.UUID
-				number, version                     int64
-				fid, reason, addr, tag, cur, amount string
-				scur, samount                       string
-				txs                                 []byte
-				fixedAt, expiresAt                  *time.Time
+				r      baseRow
+				reason string
 			)
-			if err := rows.Scan(&id, &number, &version, &fid, &reason, &addr, &tag, &cur, &amount, &scur, &samount,
-				&txs, &fixedAt, &expiresAt); err != nil {
+			if err := rows.Scan(&r.id, &r.number, &r.version, &r.fid, &reason, &r.addr, &r.tag, &r.cur, &r.amount,
+				&r.scur, &r.samount, &r.txs, &r.fixedAt, &r.expiresAt); err != nil {
 				return err
 			}
-			cb := baseCallback{ID: number, ForeignID: fid, Type: "invoice",
-				CryptoAddress: map[string]any{"id": number, "currency": scur, "address": addr, "tag": tag},
-				CurrencySent:  map[string]any{"currency": scur, "amount": samount, "remaining_amount": samount},
-				CurrencyRecv:  map[string]any{"currency": cur, "amount": amount},
-				Transactions:  json.RawMessage("[]"), Fees: []any{}, Error: reason, Status: "failed"}
-			if txs != nil {
-				cb.Transactions = txs
-			}
-			if fixedAt != nil {
-				cb.FixedAt = fixedAt.Unix()
-			}
-			if expiresAt != nil {
-				cb.ExpiresAt = expiresAt.Unix()
-			}
-			body, err := json.Marshal(cb)
+			id, version := r.id, r.version
+			body, err := r.failedCallback(reason)
 			if err != nil {
 				return err
 			}
