@@ -71,9 +71,24 @@ func (inv *Invoice) Clone() *Invoice {
 	if inv == nil {
 		return nil
 	}
+	if len(inv.Transactions) == 1 && inv.Quotes == nil && inv.RefundClaims == nil {
+		// The usual paid invoice: the copy and its one transaction in one
+		// allocation (640 bytes, the size class the two fill apart).
+		b := new(invoiceWithTx)
+		b.inv = *inv
+		b.tx[0] = inv.Transactions[0]
+		b.inv.Transactions = b.tx[:1:1]
+		return &b.inv
+	}
 	cp := new(Invoice)
 	inv.CopyInto(cp)
 	return cp
+}
+
+// invoiceWithTx is a Clone of an invoice with one transaction.
+type invoiceWithTx struct {
+	inv Invoice
+	tx  [1]Transaction
 }
 
 // CopyInto sets *dst to a deep copy of inv, reusing dst's memory for the

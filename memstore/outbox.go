@@ -137,7 +137,7 @@ func (s *Store) checkOutbox(invoiceID uuid.UUID, outbox []*invoice.Delivery) err
 func (s *Store) addDelivery(r *record, d *invoice.Delivery) {
 	s.deliveries.add(d.ID, d)
 	if r.deliveries == nil {
-		r.deliveries = make([]*invoice.Delivery, 0, typicalDeliveries)
+		r.deliveries = r.deliveryBuf[:0]
 	}
 	r.deliveries = append(r.deliveries, d)
 	if d.State == invoice.DeliveryPending {
