@@ -118,9 +118,20 @@ func (x *idIndex[V]) get(id uuid.UUID) (V, bool) {
 // find returns the chunk and position of the first chunk ID ≥ id, and
 // whether it is id.
 func (x *idIndex[V]) find(id uuid.UUID) (ci, j int, found bool) {
+	n := len(x.chunks)
+	if n == 0 {
+		return 0, 0, false
+	}
+	if ids := x.chunks[n-1].ids; compareIDs(ids[0], id) <= 0 {
+		// In the last chunk, where the most recent IDs are: those are the
+		// ones usually looked up (an invoice is updated in the minutes
+		// after it is created), so search from the end.
+		j := searchFromEnd(ids, id)
+		return n - 1, j, j < len(ids) && ids[j] == id
+	}
 	// The first chunk whose last ID is ≥ id, then the first ID ≥ id in it:
 	// hand-written searches, so that the comparisons inline.
-	lo, hi := 0, len(x.chunks)
+	lo, hi := 0, n-1 // not the last chunk: its first ID is > id
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		c := x.chunks[m].ids
@@ -130,20 +141,41 @@ func (x *idIndex[V]) find(id uuid.UUID) (ci, j int, found bool) {
 			hi = m
 		}
 	}
-	if lo == len(x.chunks) {
-		return lo, 0, false
-	}
-	ids := x.chunks[lo].ids
-	i, n := 0, len(ids)
-	for i < n {
-		m := int(uint(i+n) >> 1)
+	ids := x.chunks[lo].ids // lo ≤ n-1: the last chunk's first ID is ≥ id
+	i := searchIDs(ids, id, 0, len(ids))
+	return lo, i, i < len(ids) && ids[i] == id
+}
+
+// searchIDs returns the first i in [lo, hi) with ids[i] ≥ id, or hi: ids
+// is sorted, ids[lo-1] (if any) < id and ids[hi] (if any) ≥ id.
+func searchIDs(ids []uuid.UUID, id uuid.UUID, lo, hi int) int {
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
 		if compareIDs(ids[m], id) < 0 {
-			i = m + 1
+			lo = m + 1
 		} else {
-			n = m
+			hi = m
 		}
 	}
-	return lo, i, i < len(ids) && ids[i] == id
+	return lo
+}
+
+// searchFromEnd is searchIDs over all of ids, a sorted run whose first ID
+// is ≤ id, for an id likely near its end: it steps back from the end by
+// 1, 2, 4, … to an ID below id, then searches the last step, so finding
+// the ID k places from the end costs about 2·log2(k) comparisons.
+func searchFromEnd(ids []uuid.UUID, id uuid.UUID) int {
+	hi := len(ids) // ids[hi:] are ≥ id
+	for step := 1; ; step *= 2 {
+		lo := hi - step
+		if lo <= 0 {
+			return searchIDs(ids, id, 0, hi)
+		}
+		if compareIDs(ids[lo], id) < 0 {
+			return searchIDs(ids, id, lo+1, hi)
+		}
+		hi = lo
+	}
 }
 
 // merge sorts the late IDs into the chunks: O(N + m log m) for m late
