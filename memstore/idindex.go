@@ -104,8 +104,15 @@ func (x *idIndex[V]) push(id uuid.UUID, v V) {
 // get returns the value of id, if indexed.
 func (x *idIndex[V]) get(id uuid.UUID) (V, bool) {
 	var zero V
-	if x.beyond(id) {
-		return zero, false
+	n := len(x.chunks)
+	if n == 0 {
+		return zero, false // and no late IDs: the first ID is always pushed
+	}
+	switch last := &x.chunks[n-1]; compareIDs(last.ids[len(last.ids)-1], id) {
+	case -1:
+		return zero, false // beyond
+	case 0:
+		return last.vals[len(last.vals)-1], true // the newest ID
 	}
 	ci, j, found := x.find(id)
 	if found {
@@ -171,8 +178,11 @@ func searchFromEnd(ids []uuid.UUID, id uuid.UUID) int {
 		if lo <= 0 {
 			return searchIDs(ids, id, 0, hi)
 		}
-		if compareIDs(ids[lo], id) < 0 {
+		switch compareIDs(ids[lo], id) {
+		case -1:
 			return searchIDs(ids, id, lo+1, hi)
+		case 0:
+			return lo // IDs are unique: the first ≥ id
 		}
 		hi = lo
 	}

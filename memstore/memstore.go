@@ -299,8 +299,10 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 
 // find returns the record of the invoice with the given ID, or nil.
 func (s *Store) find(id uuid.UUID) *record {
-	if r, ok := s.swept[id]; ok {
-		return r
+	if len(s.swept) > 0 {
+		if r, ok := s.swept[id]; ok {
+			return r
+		}
 	}
 	r, _ := s.invoices.get(id)
 	return r
@@ -343,7 +345,9 @@ func (s *Store) checkFound(r *record, inv *invoice.Invoice, outbox []*invoice.De
 // applyUpdate stores inv in r (checked by checkUpdate) with its outbox and
 // sets inv.Version.
 func (s *Store) applyUpdate(r *record, inv *invoice.Invoice, outbox []*invoice.Delivery) {
-	delete(s.swept, inv.ID)
+	if len(s.swept) > 0 {
+		delete(s.swept, inv.ID)
+	}
 	if inv.ForeignID != r.inv.ForeignID {
 		delete(s.byForeign, r.inv.ForeignID)
 		s.byForeign[inv.ForeignID] = r
