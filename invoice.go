@@ -95,20 +95,29 @@ type invoiceWithTx struct {
 // Invoice itself (stores use it to keep a copy without a new allocation).
 func (inv *Invoice) CopyInto(dst *Invoice) {
 	*dst = *inv
+	if inv.Quotes != nil || inv.Transactions != nil || inv.RefundClaims != nil {
+		dst.unshareSlices()
+	}
+}
+
+// unshareSlices replaces inv's slices, shared with the invoice it was
+// copied from, by copies of their own (nil stays nil).
+func (inv *Invoice) unshareSlices() {
 	if inv.Quotes != nil {
-		dst.Quotes = append([]Quote(nil), inv.Quotes...)
+		inv.Quotes = append([]Quote(nil), inv.Quotes...)
 	}
 	if inv.Transactions != nil {
-		dst.Transactions = append([]Transaction(nil), inv.Transactions...)
+		inv.Transactions = append([]Transaction(nil), inv.Transactions...)
 	}
 	if inv.RefundClaims != nil {
-		dst.RefundClaims = make([]RefundClaim, len(inv.RefundClaims))
+		claims := make([]RefundClaim, len(inv.RefundClaims))
 		for i, rc := range inv.RefundClaims {
 			if rc.TxIDs != nil {
 				rc.TxIDs = append([]string(nil), rc.TxIDs...)
 			}
-			dst.RefundClaims[i] = rc
+			claims[i] = rc
 		}
+		inv.RefundClaims = claims
 	}
 }
 
