@@ -19,7 +19,10 @@ const idChunk = 1024
 // fixed-size sorted chunks, so an insert touches memory that is already in
 // cache, where a hash map of millions of entries would touch a random
 // cache line (and grow by rehashing). A lookup is a binary search over the
-// chunks and then within one. An ID that arrives out of order waits in a
+// chunks and then within one; an ID in the last chunk, where the invoices
+// being updated usually are, is searched for from the chunk's end, and the
+// newest ID is answered by the comparison that tells an ID beyond the
+// index. An ID that arrives out of order waits in a
 // map (late) until the next listing merges it in: with random IDs the
 // index degrades to that map plus a sort per listing that follows inserts.
 //
