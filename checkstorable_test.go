@@ -1,7 +1,9 @@
 package invoice_test
 
 import (
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
@@ -96,5 +98,32 @@ func TestDeliveryCheckStorableFor(t *testing.T) {
 				require.ErrorIs(t, d.CheckStorableFor(inv), invoice.ErrValidation)
 			}
 		})
+	}
+}
+
+// TestValidStoredKeyMatchesTheDefinition: the word-at-a-time ASCII pass
+// of the storable-string check answers exactly "valid UTF-8 without NUL"
+// for a bad byte at every position of strings of every length around the
+// eight-byte word, and for multi-byte runes after ASCII.
+func TestValidStoredKeyMatchesTheDefinition(t *testing.T) {
+	want := func(s string) bool { return !strings.Contains(s, "\x00") && utf8.ValidString(s) }
+	for n := 0; n <= 25; n++ {
+		base := []byte(strings.Repeat("a~", n)[:n])
+		check := func(s string) {
+			t.Helper()
+			require.Equal(t, want(s), invoice.ValidStoredKey(s), "%q", s)
+		}
+		check(string(base))
+		for i := 0; i < n; i++ {
+			for _, b := range []byte{0x00, 0x01, 0x7f, 0x80, 0xc3, 0xe2, 0xff} {
+				s := []byte(string(base))
+				s[i] = b
+				check(string(s))
+			}
+			for _, r := range []string{"é", "€", "😀", "\u2028"} {
+				check(string(base[:i]) + r + string(base[i:]))
+				check(string(base[:i]) + r[:len(r)-1] + string(base[i:])) // truncated rune
+			}
+		}
 	}
 }

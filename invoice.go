@@ -71,29 +71,53 @@ func (inv *Invoice) Clone() *Invoice {
 	if inv == nil {
 		return nil
 	}
+	if len(inv.Transactions) == 1 && inv.Quotes == nil && inv.RefundClaims == nil {
+		// The usual paid invoice: the copy and its one transaction in one
+		// allocation (640 bytes, the size class the two fill apart).
+		b := new(invoiceWithTx)
+		b.inv = *inv
+		b.tx[0] = inv.Transactions[0]
+		b.inv.Transactions = b.tx[:1:1]
+		return &b.inv
+	}
 	cp := new(Invoice)
 	inv.CopyInto(cp)
 	return cp
+}
+
+// invoiceWithTx is a Clone of an invoice with one transaction.
+type invoiceWithTx struct {
+	inv Invoice
+	tx  [1]Transaction
 }
 
 // CopyInto sets *dst to a deep copy of inv, reusing dst's memory for the
 // Invoice itself (stores use it to keep a copy without a new allocation).
 func (inv *Invoice) CopyInto(dst *Invoice) {
 	*dst = *inv
+	if inv.Quotes != nil || inv.Transactions != nil || inv.RefundClaims != nil {
+		dst.unshareSlices()
+	}
+}
+
+// unshareSlices replaces inv's slices, shared with the invoice it was
+// copied from, by copies of their own (nil stays nil).
+func (inv *Invoice) unshareSlices() {
 	if inv.Quotes != nil {
-		dst.Quotes = append([]Quote(nil), inv.Quotes...)
+		inv.Quotes = append([]Quote(nil), inv.Quotes...)
 	}
 	if inv.Transactions != nil {
-		dst.Transactions = append([]Transaction(nil), inv.Transactions...)
+		inv.Transactions = append([]Transaction(nil), inv.Transactions...)
 	}
 	if inv.RefundClaims != nil {
-		dst.RefundClaims = make([]RefundClaim, len(inv.RefundClaims))
+		claims := make([]RefundClaim, len(inv.RefundClaims))
 		for i, rc := range inv.RefundClaims {
 			if rc.TxIDs != nil {
 				rc.TxIDs = append([]string(nil), rc.TxIDs...)
 			}
-			dst.RefundClaims[i] = rc
+			claims[i] = rc
 		}
+		inv.RefundClaims = claims
 	}
 }
 

@@ -19,7 +19,10 @@ const idChunk = 1024
 // fixed-size sorted chunks, so an insert touches memory that is already in
 // cache, where a hash map of millions of entries would touch a random
 // cache line (and grow by rehashing). A lookup is a binary search over the
-// chunks and then within one. An ID that arrives out of order waits in a
+// chunks and then within one; an ID in the last chunk, where the invoices
+// being updated usually are, is searched for from the chunk's end, and the
+// newest ID is answered by the comparison that tells an ID beyond the
+// index. An ID that arrives out of order waits in a
 // map (late) until the next listing merges it in: with random IDs the
 // index degrades to that map plus a sort per listing that follows inserts.
 //
@@ -104,8 +107,15 @@ func (x *idIndex[V]) push(id uuid.UUID, v V) {
 // get returns the value of id, if indexed.
 func (x *idIndex[V]) get(id uuid.UUID) (V, bool) {
 	var zero V
-	if x.beyond(id) {
-		return zero, false
+	n := len(x.chunks)
+	if n == 0 {
+		return zero, false // and no late IDs: the first ID is always pushed
+	}
+	switch last := &x.chunks[n-1]; compareIDs(last.ids[len(last.ids)-1], id) {
+	case -1:
+		return zero, false // beyond
+	case 0:
+		return last.vals[len(last.vals)-1], true // the newest ID
 	}
 	ci, j, found := x.find(id)
 	if found {
@@ -118,9 +128,20 @@ func (x *idIndex[V]) get(id uuid.UUID) (V, bool) {
 // find returns the chunk and position of the first chunk ID ≥ id, and
 // whether it is id.
 func (x *idIndex[V]) find(id uuid.UUID) (ci, j int, found bool) {
+	n := len(x.chunks)
+	if n == 0 {
+		return 0, 0, false
+	}
+	if ids := x.chunks[n-1].ids; compareIDs(ids[0], id) <= 0 {
+		// In the last chunk, where the most recent IDs are: those are the
+		// ones usually looked up (an invoice is updated in the minutes
+		// after it is created), so search from the end.
+		j := searchFromEnd(ids, id)
+		return n - 1, j, j < len(ids) && ids[j] == id
+	}
 	// The first chunk whose last ID is ≥ id, then the first ID ≥ id in it:
 	// hand-written searches, so that the comparisons inline.
-	lo, hi := 0, len(x.chunks)
+	lo, hi := 0, n-1 // not the last chunk: its first ID is > id
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		c := x.chunks[m].ids
@@ -130,20 +151,44 @@ func (x *idIndex[V]) find(id uuid.UUID) (ci, j int, found bool) {
 			hi = m
 		}
 	}
-	if lo == len(x.chunks) {
-		return lo, 0, false
-	}
-	ids := x.chunks[lo].ids
-	i, n := 0, len(ids)
-	for i < n {
-		m := int(uint(i+n) >> 1)
+	ids := x.chunks[lo].ids // lo ≤ n-1: the last chunk's first ID is ≥ id
+	i := searchIDs(ids, id, 0, len(ids))
+	return lo, i, i < len(ids) && ids[i] == id
+}
+
+// searchIDs returns the first i in [lo, hi) with ids[i] ≥ id, or hi: ids
+// is sorted, ids[lo-1] (if any) < id and ids[hi] (if any) ≥ id.
+func searchIDs(ids []uuid.UUID, id uuid.UUID, lo, hi int) int {
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
 		if compareIDs(ids[m], id) < 0 {
-			i = m + 1
+			lo = m + 1
 		} else {
-			n = m
+			hi = m
 		}
 	}
-	return lo, i, i < len(ids) && ids[i] == id
+	return lo
+}
+
+// searchFromEnd is searchIDs over all of ids, a sorted run whose first ID
+// is ≤ id, for an id likely near its end: it steps back from the end by
+// 1, 2, 4, … to an ID below id, then searches the last step, so finding
+// the ID k places from the end costs about 2·log2(k) comparisons.
+func searchFromEnd(ids []uuid.UUID, id uuid.UUID) int {
+	hi := len(ids) // ids[hi:] are ≥ id
+	for step := 1; ; step *= 2 {
+		lo := hi - step
+		if lo <= 0 {
+			return searchIDs(ids, id, 0, hi)
+		}
+		switch compareIDs(ids[lo], id) {
+		case -1:
+			return searchIDs(ids, id, lo+1, hi)
+		case 0:
+			return lo // IDs are unique: the first ≥ id
+		}
+		hi = lo
+	}
 }
 
 // merge sorts the late IDs into the chunks: O(N + m log m) for m late

@@ -94,6 +94,36 @@ func TestIDIndex(t *testing.T) {
 	}
 }
 
+// TestIDIndexFind: find gives the position of the first ID ≥ the one
+// asked for, for every stored ID and every gap between them, in every
+// chunk (the last one is searched from its end, the others by bisection),
+// for indexes whose last chunk is short, half full and full.
+func TestIDIndexFind(t *testing.T) {
+	idOf := func(k int) uuid.UUID { // increasing in k
+		var id uuid.UUID
+		id[0], id[7], id[14], id[15] = 0x80, byte(k>>16), byte(k>>8), byte(k)
+		return id
+	}
+	for _, n := range []int{1, 2, 3, 5, 17, idChunk - 1, idChunk, idChunk + 1, 2*idChunk + idChunk/2} {
+		var x idIndex[int]
+		for i := range n {
+			x.add(idOf(2*i+1), i) // odd keys stored, even keys are the gaps
+		}
+		require.Empty(t, x.late)
+		for k := 0; k <= 2*n+1; k++ {
+			ci, j, found := x.find(idOf(k))
+			want := k / 2 // stored IDs below idOf(k)
+			require.Equal(t, want, ci*idChunk+j, "n=%d k=%d: position", n, k)
+			require.Equal(t, k%2 == 1 && k < 2*n, found, "n=%d k=%d: found", n, k)
+			v, ok := x.get(idOf(k))
+			require.Equal(t, found, ok)
+			if ok {
+				require.Equal(t, want, v)
+			}
+		}
+	}
+}
+
 func max0(n int) int { return max(n, 0) }
 
 func keys(seq iter.Seq2[uuid.UUID, int]) []uuid.UUID {

@@ -1,7 +1,6 @@
 package memstore
 
 import (
-	"container/heap"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -50,11 +49,9 @@ type readyEntry struct {
 }
 
 // readyHeap is a min-heap of the non-empty queues by readyAt, then Seq,
-// implementing heap.Interface and maintaining queue.pos. Whoever changes
-// a queue's head or its head's times calls Store.fixReady.
+// maintaining queue.pos. Whoever changes a queue's head or its head's
+// times calls Store.fixReady.
 type readyHeap []readyEntry
-
-func (h readyHeap) Len() int { return len(h) }
 
 func (h readyHeap) Less(i, j int) bool {
 	if h[i].at != h[j].at {
@@ -69,16 +66,44 @@ func (h readyHeap) Swap(i, j int) {
 	h[j].q.pos = j
 }
 
-// Push and Pop satisfy heap.Interface; Store.fixReady and
-// Store.removeReady do the work without boxing entries.
-func (h *readyHeap) Push(x any) { *h = append(*h, x.(readyEntry)) }
+// fix restores the heap order after the entry at i changed: heap.Fix,
+// written out so that the comparisons and swaps inline instead of going
+// through heap.Interface.
+func (h readyHeap) fix(i int) {
+	if !h.down(i) {
+		h.up(i)
+	}
+}
 
-func (h *readyHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = readyEntry{}
-	*h = old[:len(old)-1]
-	return e
+func (h readyHeap) up(j int) {
+	for j > 0 {
+		i := (j - 1) / 2 // parent
+		if !h.Less(j, i) {
+			break
+		}
+		h.Swap(i, j)
+		j = i
+	}
+}
+
+// down sifts the entry at i0 down and reports whether it moved.
+func (h readyHeap) down(i0 int) bool {
+	i, n := i0, len(h)
+	for {
+		j := 2*i + 1 // left child
+		if j >= n {
+			break
+		}
+		if r := j + 1; r < n && h.Less(r, j) {
+			j = r
+		}
+		if !h.Less(j, i) {
+			break
+		}
+		h.Swap(i, j)
+		i = j
+	}
+	return i > i0
 }
 
 // fixReady puts q in the ready heap, or moves it there after its head or
@@ -91,7 +116,7 @@ func (s *Store) fixReady(q *queue) {
 	} else {
 		s.ready[q.pos] = e
 	}
-	heap.Fix(&s.ready, q.pos)
+	s.ready.fix(q.pos)
 }
 
 // removeReady takes q out of the ready heap.
@@ -104,7 +129,7 @@ func (s *Store) removeReady(q *queue) {
 	s.ready = s.ready[:last]
 	q.pos = -1
 	if i != last {
-		heap.Fix(&s.ready, i)
+		s.ready.fix(i)
 	}
 }
 
@@ -137,7 +162,7 @@ func (s *Store) checkOutbox(invoiceID uuid.UUID, outbox []*invoice.Delivery) err
 func (s *Store) addDelivery(r *record, d *invoice.Delivery) {
 	s.deliveries.add(d.ID, d)
 	if r.deliveries == nil {
-		r.deliveries = make([]*invoice.Delivery, 0, typicalDeliveries)
+		r.deliveries = r.deliveryBuf[:0]
 	}
 	r.deliveries = append(r.deliveries, d)
 	if d.State == invoice.DeliveryPending {
@@ -164,9 +189,15 @@ func (s *Store) enqueue(r *record, d *invoice.Delivery) {
 		q.items = q.buf[:0]
 		*slot = q
 	}
-	i := sort.Search(len(q.items), func(i int) bool { return q.items[i].Seq > d.Seq })
-	q.items = slices.Insert(q.items, i, d)
-	s.fixReady(q)
+	if n := len(q.items); n == 0 || q.items[n-1].Seq <= d.Seq {
+		q.items = append(q.items, d) // the usual case: Seq rises
+	} else {
+		i := sort.Search(n, func(i int) bool { return q.items[i].Seq > d.Seq })
+		q.items = slices.Insert(q.items, i, d)
+	}
+	if q.items[0] == d || q.pos < 0 {
+		s.fixReady(q) // a new head: otherwise the queue's heap entry still holds
+	}
 }
 
 // dequeue removes the pending d from its queue, dropping the queue when it
