@@ -66,8 +66,10 @@ func (e *Engine) fixQuote(ctx context.Context, amount decimal.Decimal, invoiceCu
 	if !ok {
 		return Quote{}, fmt.Errorf("%w: unknown payment currency %s", ErrRate, payCurrency)
 	}
-	rate := decimal.NewFromInt(1)
-	if payCurrency != invoiceCurrency {
+	var rate decimal.Decimal
+	if payCurrency == invoiceCurrency {
+		rate = decimal.NewFromInt(1)
+	} else {
 		raw, err := e.cfg.Rates.Rate(ctx, payCurrency, invoiceCurrency)
 		if err != nil {
 			if errors.Is(err, ErrRate) {
