@@ -58,7 +58,13 @@ func New(cfg Config) (*Engine, error) {
 // now is the engine's current time: UTC, microsecond precision (what every
 // store keeps exactly), without a monotonic reading.
 func (e *Engine) now() time.Time {
-	return e.cfg.Clock.Now().UTC().Truncate(time.Microsecond)
+	// t.Truncate(time.Microsecond), without its general division: the
+	// nanoseconds within the second are never negative.
+	t := e.cfg.Clock.Now().UTC().Round(0)
+	if r := t.Nanosecond() % 1000; r != 0 {
+		t = t.Add(-time.Duration(r))
+	}
+	return t
 }
 
 func (e *Engine) newID() (uuid.UUID, error) {
@@ -266,12 +272,28 @@ func (ch *change) enqueue(d *Delivery) {
 
 // notifyMerchant records a callback with the invoice's current state.
 func (ch *change) notifyMerchant() {
-	// The record and its callback in one allocation.
-	m := new(struct {
-		d  Delivery
-		cb Callback
-	})
-	renderCallback(&m.cb, ch.inv)
-	m.d = Delivery{Channel: ChannelMerchant, Callback: &m.cb}
-	ch.enqueue(&m.d)
+	// The record and its callback in one allocation, and the callback's
+	// transaction with them when there is one (the usual case).
+	var (
+		d   *Delivery
+		cb  *Callback
+		txs []CallbackTransaction
+	)
+	if n := len(ch.inv.Transactions); n == 1 {
+		m := new(struct {
+			d  Delivery
+			cb Callback
+			tx [1]CallbackTransaction
+		})
+		d, cb, txs = &m.d, &m.cb, m.tx[:0]
+	} else {
+		m := new(struct {
+			d  Delivery
+			cb Callback
+		})
+		d, cb, txs = &m.d, &m.cb, make([]CallbackTransaction, 0, n)
+	}
+	renderCallback(cb, ch.inv, txs)
+	*d = Delivery{Channel: ChannelMerchant, Callback: cb}
+	ch.enqueue(d)
 }
