@@ -132,7 +132,7 @@ func (e *Engine) CreateIn(ctx context.Context, store Store, req CreateRequest) (
 	}
 
 	err = store.CreateInvoice(ctx, inv)
-	if errors.Is(err, ErrDuplicate) {
+	if err != nil && errors.Is(err, ErrDuplicate) {
 		// Lost a race with another create of the same foreign_id.
 		existing, getErr := store.GetInvoiceByForeignID(ctx, req.ForeignID)
 		if getErr != nil {

@@ -137,7 +137,7 @@ func (e *Engine) mutate(ctx context.Context, load func(context.Context) (*Invoic
 		}
 		ch.finish()
 		err = e.cfg.Store.UpdateInvoice(ctx, inv, ch.outbox)
-		if errors.Is(err, ErrConflict) && attempt+1 < maxUpdateAttempts {
+		if err != nil && errors.Is(err, ErrConflict) && attempt+1 < maxUpdateAttempts {
 			runtime.Gosched()
 			continue
 		}
