@@ -191,8 +191,9 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 }
 
 // renderCallback sets *cb to the merchant callback for the invoice's
-// current state.
-func renderCallback(cb *Callback, inv *Invoice) {
+// current state. Its transactions are appended to txs, an empty non-nil
+// slice (with room for all of them, none is allocated).
+func renderCallback(cb *Callback, inv *Invoice, txs []CallbackTransaction) {
 	*cb = Callback{
 		ID:               inv.Number,
 		ForeignID:        inv.ForeignID,
@@ -210,7 +211,7 @@ func renderCallback(cb *Callback, inv *Invoice) {
 			RemainingAmount: Amount{inv.RemainingAmount()},
 		},
 		CurrencyReceived: CallbackReceived{Currency: inv.Currency, Amount: Amount{inv.Amount}},
-		Transactions:     make([]CallbackTransaction, 0, len(inv.Transactions)),
+		Transactions:     txs[:0],
 		Fees:             []CallbackFee{},
 		Error:            inv.Error,
 		Status:           inv.Status,

@@ -132,7 +132,7 @@ func (e *Engine) CreateIn(ctx context.Context, store Store, req CreateRequest) (
 	}
 
 	err = store.CreateInvoice(ctx, inv)
-	if errors.Is(err, ErrDuplicate) {
+	if err != nil && errors.Is(err, ErrDuplicate) {
 		// Lost a race with another create of the same foreign_id.
 		existing, getErr := store.GetInvoiceByForeignID(ctx, req.ForeignID)
 		if getErr != nil {
@@ -288,11 +288,16 @@ func validURL(s string) bool {
 // validEmail accepts a bare address ("a@b.example"), no display name, and
 // no control characters even where RFC 5322 quoting would allow them.
 func validEmail(s string) bool {
-	if len(s) > 254 || textProblem(s, false) != "" {
+	if len(s) > 254 {
 		return false
 	}
 	if plainEmail(s) {
-		return true // what net/mail accepts as it is, without parsing
+		// What net/mail accepts as it is, without parsing; printable
+		// ASCII only, so textProblem has nothing to find.
+		return true
+	}
+	if textProblem(s, false) != "" {
+		return false
 	}
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Address == s && a.Name == ""
@@ -318,11 +323,21 @@ func dotAtom(s string) bool {
 			if s[i-1] == '.' {
 				return false
 			}
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0:
+		case c < 64 && atextLow&(1<<c) != 0, 64 <= c && c < 128 && atextHigh&(1<<(c-64)) != 0:
 		default:
 			return false
 		}
 	}
 	return true
 }
+
+// atextLow and atextHigh are the set of RFC 5322 atext characters (ASCII
+// letters, digits and !#$%&'*+-/=?^_`{|}~) as bits: character c is bit c of
+// atextLow when c < 64, else bit c-64 of atextHigh.
+const (
+	atextLow uint64 = 1<<'!' | 1<<'#' | 1<<'$' | 1<<'%' | 1<<'&' | 1<<'\'' | 1<<'*' | 1<<'+' | 1<<'-' | 1<<'/' |
+		1<<'0' | 1<<'1' | 1<<'2' | 1<<'3' | 1<<'4' | 1<<'5' | 1<<'6' | 1<<'7' | 1<<'8' | 1<<'9' | 1<<'=' | 1<<'?'
+	// A-Z (65-90), ^ _ ` (94-96), a-z (97-122), { | } ~ (123-126).
+	atextHigh uint64 = (1<<26-1)<<('A'-64) | 1<<('^'-64) | 1<<('_'-64) | 1<<('`'-64) |
+		(1<<26-1)<<('a'-64) | 1<<('{'-64) | 1<<('|'-64) | 1<<('}'-64) | 1<<('~'-64)
+)

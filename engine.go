@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,6 +23,9 @@ type Engine struct {
 	minReceived  decimal.Decimal // 1 - tolerance/100
 	refundKeys   [][]byte        // Config.RefundTokenKeys, copied
 	wake         chan struct{}
+	// spare is a cleared change record for the next mutate to reuse (one
+	// kept: concurrent mutates that find none allocate their own).
+	spare atomic.Pointer[change]
 }
 
 // New validates cfg, applies its defaults and returns an Engine.
@@ -54,7 +58,13 @@ func New(cfg Config) (*Engine, error) {
 // now is the engine's current time: UTC, microsecond precision (what every
 // store keeps exactly), without a monotonic reading.
 func (e *Engine) now() time.Time {
-	return e.cfg.Clock.Now().UTC().Truncate(time.Microsecond)
+	// t.Truncate(time.Microsecond), without its general division: the
+	// nanoseconds within the second are never negative.
+	t := e.cfg.Clock.Now().UTC().Round(0)
+	if r := t.Nanosecond() % 1000; r != 0 {
+		t = t.Add(-time.Duration(r))
+	}
+	return t
 }
 
 func (e *Engine) newID() (uuid.UUID, error) {
@@ -91,13 +101,18 @@ type change struct {
 // found on the way still is (it happened regardless), and the error is
 // returned with a nil invoice.
 func (e *Engine) mutate(ctx context.Context, load func(context.Context) (*Invoice, error), fn func(*change) error) (*Invoice, error) {
+	// The change record is recycled (see putChange): nothing fn or the
+	// store is given may keep ch or ch.outbox's backing array past the
+	// call (the outbox records themselves are the store's).
+	ch := e.getChange()
+	defer e.putChange(ch)
 	var opErr error
 	for attempt := 0; ; attempt++ {
 		inv, err := load(ctx)
 		if err != nil {
 			return nil, err
 		}
-		ch := e.newChange(inv)
+		ch.start(e, inv)
 		ch.expireIfDue()
 		if fn != nil {
 			expired := ch.changed
@@ -122,7 +137,7 @@ func (e *Engine) mutate(ctx context.Context, load func(context.Context) (*Invoic
 		}
 		ch.finish()
 		err = e.cfg.Store.UpdateInvoice(ctx, inv, ch.outbox)
-		if errors.Is(err, ErrConflict) && attempt+1 < maxUpdateAttempts {
+		if err != nil && errors.Is(err, ErrConflict) && attempt+1 < maxUpdateAttempts {
 			runtime.Gosched()
 			continue
 		}
@@ -145,9 +160,33 @@ func (e *Engine) mutate(ctx context.Context, load func(context.Context) (*Invoic
 
 // newChange starts a change of inv, the working copy, now.
 func (e *Engine) newChange(inv *Invoice) *change {
-	ch := &change{e: e, inv: inv, now: e.now()}
-	ch.outbox = ch.outboxBuf[:0]
+	ch := new(change)
+	ch.start(e, inv)
 	return ch
+}
+
+// start sets ch, new or recycled, to a change of inv, the working copy,
+// now, with nothing recorded.
+func (ch *change) start(e *Engine, inv *Invoice) {
+	*ch = change{e: e, inv: inv, now: e.now()}
+	ch.outbox = ch.outboxBuf[:0]
+}
+
+// getChange returns a change record for mutate, the spare one when there
+// is one (taken atomically, so no two calls share it); start it before use
+// and give it back with putChange.
+func (e *Engine) getChange() *change {
+	if ch := e.spare.Swap(nil); ch != nil {
+		return ch
+	}
+	return new(change)
+}
+
+// putChange clears ch (so the spare holds no invoice or outbox record) and
+// keeps it as the spare for the next mutate.
+func (e *Engine) putChange(ch *change) {
+	*ch = change{}
+	e.spare.Store(ch)
 }
 
 // finish stamps a changed working copy before it is stored: the time of
@@ -233,12 +272,28 @@ func (ch *change) enqueue(d *Delivery) {
 
 // notifyMerchant records a callback with the invoice's current state.
 func (ch *change) notifyMerchant() {
-	// The record and its callback in one allocation.
-	m := new(struct {
-		d  Delivery
-		cb Callback
-	})
-	renderCallback(&m.cb, ch.inv)
-	m.d = Delivery{Channel: ChannelMerchant, Callback: &m.cb}
-	ch.enqueue(&m.d)
+	// The record and its callback in one allocation, and the callback's
+	// transaction with them when there is one (the usual case).
+	var (
+		d   *Delivery
+		cb  *Callback
+		txs []CallbackTransaction
+	)
+	if n := len(ch.inv.Transactions); n == 1 {
+		m := new(struct {
+			d  Delivery
+			cb Callback
+			tx [1]CallbackTransaction
+		})
+		d, cb, txs = &m.d, &m.cb, m.tx[:0]
+	} else {
+		m := new(struct {
+			d  Delivery
+			cb Callback
+		})
+		d, cb, txs = &m.d, &m.cb, make([]CallbackTransaction, 0, n)
+	}
+	renderCallback(cb, ch.inv, txs)
+	*d = Delivery{Channel: ChannelMerchant, Callback: cb}
+	ch.enqueue(d)
 }

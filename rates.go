@@ -35,7 +35,10 @@ type StaticRates map[string]decimal.Decimal
 
 // Rate returns the rate for the pair, or an error wrapping ErrRate.
 func (s StaticRates) Rate(_ context.Context, payCurrency, invoiceCurrency string) (decimal.Decimal, error) {
-	r, ok := s[payCurrency+"/"+invoiceCurrency]
+	// The key built in a local buffer: the look-up allocates nothing.
+	var buf [32]byte
+	key := append(append(append(buf[:0], payCurrency...), '/'), invoiceCurrency...)
+	r, ok := s[string(key)]
 	if !ok {
 		return decimal.Decimal{}, fmt.Errorf("%w: no rate for %s/%s", ErrRate, payCurrency, invoiceCurrency)
 	}
@@ -66,8 +69,10 @@ func (e *Engine) fixQuote(ctx context.Context, amount decimal.Decimal, invoiceCu
 	if !ok {
 		return Quote{}, fmt.Errorf("%w: unknown payment currency %s", ErrRate, payCurrency)
 	}
-	rate := decimal.NewFromInt(1)
-	if payCurrency != invoiceCurrency {
+	var rate decimal.Decimal
+	if payCurrency == invoiceCurrency {
+		rate = decimal.NewFromInt(1)
+	} else {
 		raw, err := e.cfg.Rates.Rate(ctx, payCurrency, invoiceCurrency)
 		if err != nil {
 			if errors.Is(err, ErrRate) {

@@ -50,25 +50,26 @@ func (ch *change) settleRefunds() {
 			ch.addRefundClaim(paid.Sub(inv.SenderAmount), inv.SenderCurrency, RefundReasonOverpaid, txids)
 		}
 	}
-	// Group what is to be refunded by currency and reason, in order.
+	// Group what is to be refunded by currency and reason, in order (the
+	// maps only when there is something: usually there is not).
+	first := -1
+	for i := range inv.Transactions {
+		if _, ok := refundReason(inv, &inv.Transactions[i]); ok {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return
+	}
 	type key struct{ currency, reason string }
 	var order []key
 	amounts := map[key]decimal.Decimal{}
 	txids := map[key][]string{}
-	for i := range inv.Transactions {
+	for i := first; i < len(inv.Transactions); i++ {
 		t := &inv.Transactions[i]
-		if t.Settled || t.Status != TxConfirmed {
-			continue
-		}
-		var reason string
-		switch {
-		case !t.Accounted && t.Currency != inv.SenderCurrency:
-			reason = RefundReasonWrongCurrency
-		case !t.Accounted:
-			reason = RefundReasonLate
-		case inv.Status == StatusFailed:
-			reason = inv.Error
-		default:
+		reason, ok := refundReason(inv, t)
+		if !ok {
 			continue
 		}
 		t.Settled = true
@@ -82,6 +83,24 @@ func (ch *change) settleRefunds() {
 	for _, k := range order {
 		ch.addRefundClaim(amounts[k], k.currency, k.reason, txids[k])
 	}
+}
+
+// refundReason returns why t is to be refunded now, or false when it is
+// not: it is settled already, not confirmed, or (accounted to an invoice
+// that has not failed) the merchant's.
+func refundReason(inv *Invoice, t *Transaction) (string, bool) {
+	if t.Settled || t.Status != TxConfirmed {
+		return "", false
+	}
+	switch {
+	case !t.Accounted && t.Currency != inv.SenderCurrency:
+		return RefundReasonWrongCurrency, true
+	case !t.Accounted:
+		return RefundReasonLate, true
+	case inv.Status == StatusFailed:
+		return inv.Error, true
+	}
+	return "", false
 }
 
 // addRefundClaim records a claim and the customer notice for it. Neither

@@ -76,7 +76,9 @@ type Store interface {
 	// records must be new (unique IDs) and belong to inv; the store takes
 	// them as they are (State, NextAttemptAt, Seq set by the engine) and
 	// takes ownership of them: the caller never uses or modifies a record
-	// after passing it, so a store may keep it without copying. Channels
+	// after passing it, so a store may keep it without copying. The
+	// outbox slice itself stays the caller's (the engine reuses it): a
+	// store must not keep it after returning. Channels
 	// are ChannelMerchant (Callback set), ChannelCustomer (Notice set; the
 	// engine never gives a notice a Token, and a store need not keep one)
 	// and ChannelPayout (Payout set).

@@ -12,15 +12,16 @@
 package invoicetest
 
 import (
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // Clock is a settable fake invoice.Clock, safe for concurrent use. The
 // zero value reads as Epoch until set.
 type Clock struct {
-	mu  sync.Mutex
-	now time.Time
+	// now is the current time; nil reads as Epoch. A stored time is never
+	// modified: Set and Advance store a new one.
+	now atomic.Pointer[time.Time]
 }
 
 // Epoch is the default start time of NewClock: 2026-01-01 00:00:00 UTC.
@@ -28,36 +29,35 @@ var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // NewClock returns a clock reading start (Epoch when start is zero).
 func NewClock(start time.Time) *Clock {
-	if start.IsZero() {
-		start = Epoch
-	}
-	return &Clock{now: start}
+	c := &Clock{}
+	c.Set(start)
+	return c
 }
 
 // Now returns the clock's current time.
 func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.now.IsZero() {
-		return Epoch
+	if p := c.now.Load(); p != nil && !p.IsZero() {
+		return *p
 	}
-	return c.now
+	return Epoch
 }
 
 // Set moves the clock to t.
 func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
+	c.now.Store(&t)
 }
 
 // Advance moves the clock forward by d and returns the new time.
 func (c *Clock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.now.IsZero() {
-		c.now = Epoch
+	for {
+		old := c.now.Load()
+		next := Epoch
+		if old != nil && !old.IsZero() {
+			next = *old
+		}
+		next = next.Add(d)
+		if c.now.CompareAndSwap(old, &next) {
+			return next
+		}
 	}
-	c.now = c.now.Add(d)
-	return c.now
 }
