@@ -240,6 +240,12 @@ func (p *baseline) cancel(ctx context.Context, foreignID string) error {
 		&r.tag, &r.cur, &r.amount, &r.scur, &r.samount, &r.txs, &r.fixedAt, &r.expiresAt); err != nil {
 		return err
 	}
+	return p.write(ctx, r, status, foreignID)
+}
+
+// write checks the status read and fails the invoice with its callback in
+// one statement.
+func (p *baseline) write(ctx context.Context, r baseRow, status, foreignID string) error {
 	id, version := r.id, r.version
 	if status != "created" && status != "pending" && status != "processing" {
 		return fmt.Errorf("%s: cannot cancel in %s", foreignID, status)
