@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -177,6 +178,7 @@ func transitionCost(b *testing.B, workers int) {
 	type acc struct {
 		n                                  int64
 		client, backend, others, wal, i, o int64
+		allocs, bytes                      int64
 		wall                               time.Duration
 	}
 	accs := make([]acc, len(sides))
@@ -197,6 +199,8 @@ func transitionCost(b *testing.B, workers int) {
 			side := sides[k]
 			w0 := walLSN()
 			p0, b0, i0, o0 := pgCPU(), side.c.cpu(), side.c.in.Load(), side.c.out.Load()
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
 			c0, t0 := selfCPU(), time.Now()
 			var next atomic.Int64
 			var wg sync.WaitGroup
@@ -216,9 +220,12 @@ func transitionCost(b *testing.B, workers int) {
 			}
 			wg.Wait()
 			c1, t1 := selfCPU(), time.Now()
+			runtime.ReadMemStats(&m1)
 			p1, b1, i1, o1 := pgCPU(), side.c.cpu(), side.c.in.Load(), side.c.out.Load()
 			a := &accs[k]
 			a.n += int64(chunk)
+			a.allocs += int64(m1.Mallocs - m0.Mallocs)
+			a.bytes += int64(m1.TotalAlloc - m0.TotalAlloc)
 			a.wall += t1.Sub(t0)
 			a.client += int64(c1 - c0)
 			a.backend += b1 - b0
@@ -233,8 +240,8 @@ func transitionCost(b *testing.B, workers int) {
 	for k, side := range sides {
 		a := accs[k]
 		n := a.n
-		b.Logf("%-18s per op: wall %5.1f µs, CPU: client %4.0f µs, backend %4.0f µs, other postgres %4.0f µs; WAL %5d B, sent %4d B, received %4d B",
-			side.name, us(int64(a.wall), n), us(a.client, n), us(a.backend, n), us(a.others, n), a.wal/n, a.o/n, a.i/n)
+		b.Logf("%-18s per op: wall %5.1f µs, CPU: client %4.0f µs, backend %4.0f µs, other postgres %4.0f µs; WAL %5d B, sent %4d B, received %4d B; %d allocations, %d B",
+			side.name, us(int64(a.wall), n), us(a.client, n), us(a.backend, n), us(a.others, n), a.wal/n, a.o/n, a.i/n, a.allocs/n, a.bytes/n)
 	}
 	var hot, upd int64
 	if err := shared.QueryRow(bg(), "SELECT n_tup_hot_upd, n_tup_upd FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'invoices'",
