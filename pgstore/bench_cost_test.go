@@ -157,7 +157,7 @@ func transitionCost(b *testing.B, workers int) {
 	s := newStoreOn(b, ce.pool, schema)
 	sw := newStoreOn(b, cw.pool, schema)
 	clock := invoicetest.NewClock(invoicetest.Epoch)
-	h := invoicetest.New(b, func(c *invoice.Config) { c.Store = s; c.Clock = clock; c.NewID = uuid.NewV7 })
+	h := invoicetest.New(b, func(c *invoice.Config) { c.Store = s; c.Clock = invoice.SystemClock{}; c.NewID = uuid.NewV7 }) // as BenchmarkTransition
 	f := &benchFixture{pool: shared, store: s, schema: pgx.Identifier{s.Schema()}.Sanitize(), h: h, clock: clock}
 	base := newBaseline(&benchFixture{pool: cb.pool, schema: f.schema})
 	wide := newBaseline(&benchFixture{pool: cw.pool, schema: f.schema})
