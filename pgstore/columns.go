@@ -259,8 +259,11 @@ const outboxParams = 13
 
 // buildUpdate returns the single-invoice update of the columns in cols
 // with n outbox rows: $1 id, $2 the expected version, then the columns'
-// values in order, then outboxParams per outbox row. It returns the new version, or
-// no row when the version did not match.
+// values in order, then outboxParams per outbox row. It returns the new
+// version, or no row when the version did not match. One outbox row (the
+// common case: a transition's callback) is inserted straight from the
+// updated row, as a hand-written statement would; several are joined to it
+// from a VALUES list.
 func buildUpdate(schema string, cols colMask, n int) string {
 	var b strings.Builder
 	p := 2
@@ -274,13 +277,23 @@ func buildUpdate(schema string, cols colMask, n int) string {
 			b.WriteString(c.name + " = " + param(c.kind.scalarCast()) + ", ")
 		}
 	}
-	b.WriteString("version = version + 1 WHERE id = $1 AND version = $2 RETURNING id, version")
+	b.WriteString("version = version + 1 WHERE id = $1 AND version = $2 RETURNING ")
 	if n == 0 {
-		return b.String()
+		return b.String() + "version"
 	}
+	b.WriteString("id, version")
 	upd := b.String()
 	b.Reset()
 	b.WriteString("WITH upd AS (" + upd + "),\nins AS (INSERT INTO " + schema + ".deliveries (" + deliveryInsertColumns + ")\n")
+	if n == 1 {
+		// The row's parameters, typed, in the order of
+		// deliveryInsertColumns; invoice_id is the updated row's.
+		b.WriteString("\tSELECT " + strings.Join([]string{param("::uuid"), "upd.id", param("::text"), param("::bigint"),
+			param("::text::jsonb"), param("::text::jsonb"), param("::text::jsonb"), param("::text"), param("::timestamptz"),
+			param("::timestamptz"), "COALESCE(" + param("::text::jsonb") + ", '[]')", param("::uuid"),
+			param("::timestamptz"), param("::timestamptz")}, ", ") + " FROM upd)\nSELECT version FROM upd")
+		return b.String()
+	}
 	b.WriteString("\tSELECT o.id, upd.id, o.channel, o.seq, o.callback::jsonb, o.notice::jsonb, o.payout::jsonb, o.state, o.created_at, " +
 		"o.next_attempt_at, COALESCE(o.attempts::jsonb, '[]'), o.lease_id, o.lease_until, o.ready_at\n\tFROM upd CROSS JOIN (VALUES ")
 	for r := range n {
@@ -292,7 +305,7 @@ func buildUpdate(schema string, cols colMask, n int) string {
 			", " + param("::text") + ", " + param("::uuid") + ", " + param("::timestamptz") + ", " + param("::timestamptz") + ")")
 	}
 	b.WriteString(") AS o(id, channel, seq, callback, notice, payout, state, created_at, next_attempt_at, attempts, lease_id, " +
-		"lease_until, ready_at)\n\tRETURNING 1)\nSELECT id, version FROM upd")
+		"lease_until, ready_at))\nSELECT version FROM upd")
 	return b.String()
 }
 

@@ -89,7 +89,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return err
 	}
 	if s.inTx {
-		tx, ok := s.db.(pgx.Tx)
+		u, _ := s.db.(uuidArgs)
+		tx, ok := u.q.(pgx.Tx)
 		if !ok {
 			return errors.New("pgstore: migrate: view without a transaction")
 		}

@@ -218,3 +218,31 @@ func TestContextCancelledMidQuery(t *testing.T) {
 	err = s.UpdateInvoice(ctx, inv.Clone(), nil)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
+
+// TestMigrateInTx: Migrate on a WithTx view migrates inside the host's
+// transaction (the view's querier is the transaction, wrapped): rolled
+// back, nothing remains; committed, the schema is current.
+func TestMigrateInTx(t *testing.T) {
+	pool := requireDB(t)
+	schema := freshSchema(t, pool)
+	s, err := pgstore.New(pool, pgstore.WithSchema(schema))
+	require.NoError(t, err)
+	for _, commit := range []bool{false, true} {
+		tx, err := pool.Begin(bg())
+		require.NoError(t, err)
+		require.NoError(t, s.WithTx(tx).Migrate(bg()))
+		if !commit {
+			require.NoError(t, tx.Rollback(bg()))
+			var exists bool
+			require.NoError(t, pool.QueryRow(bg(), "SELECT to_regclass($1) IS NOT NULL",
+				pgx.Identifier{schema}.Sanitize()+".invoices").Scan(&exists))
+			require.False(t, exists, "rolled back")
+			continue
+		}
+		require.NoError(t, tx.Commit(bg()))
+	}
+	v, err := s.Version(bg())
+	require.NoError(t, err)
+	require.Equal(t, pgstore.SchemaVersion(), v)
+	require.NoError(t, s.CreateInvoice(bg(), newInvoice(t, "after-migrate")))
+}

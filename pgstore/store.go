@@ -99,7 +99,7 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	ident := pgx.Identifier{o.schema}.Sanitize()
 	return &Store{
 		pool:       pool,
-		db:         pool,
+		db:         uuidArgs{pool},
 		schema:     o.schema,
 		ident:      ident,
 		maxRetries: o.maxRetries,
@@ -149,7 +149,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // taken through a view only hold once the transaction commits.
 func (s *Store) WithTx(tx pgx.Tx) *Store {
 	cp := *s
-	cp.db = tx
+	cp.db = uuidArgs{tx}
 	cp.inTx = true
 	return &cp
 }

@@ -94,11 +94,6 @@ func outboxRows(invoiceID uuid.UUID, outbox []*invoice.Delivery) ([]outboxRow, e
 	return rows, nil
 }
 
-// pgUUID is a UUID as pgx encodes it in every query execution mode (a
-// uuid.UUID in a slice is unknown to the text encoding of the simple and
-// exec modes).
-func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: true} }
-
 func textArg(b []byte) pgtype.Text {
 	if b == nil {
 		return pgtype.Text{}
@@ -171,8 +166,7 @@ func (s *Store) UpdateInvoice(ctx context.Context, inv *invoice.Invoice, outbox 
 		found   bool
 	)
 	err = s.run(ctx, "update invoice", func(ctx context.Context) error {
-		var id uuid.UUID
-		err := s.db.QueryRow(ctx, query, params...).Scan(&id, &version)
+		err := s.db.QueryRow(ctx, query, params...).Scan(&version)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// Not updated: a conflict or no such invoice.
 			var stored int64

@@ -1,0 +1,75 @@
+package pgstore
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	invoice "github.com/cryptoinvoice/invoice"
+)
+
+// TestAppendCallbackMatchesEncodingJSON: the hand-written callback
+// encoder gives the document encoding/json gives of the mirror (the same
+// JSON value: jsonb stores values, not bytes), and it decodes back to the
+// callback; strings with every kind of character, empty fields (null where
+// CallbackAddress says so), nil and empty lists, exact decimals.
+func TestAppendCallbackMatchesEncodingJSON(t *testing.T) {
+	amt := func(s string) invoice.Amount { return invoice.Amount{Decimal: decimal.RequireFromString(s)} }
+	odd := "q\"uo\\te\n\r\t\x01\x1f<>&\u2028\u2029 é 😀 end"
+	cbs := []*invoice.Callback{
+		{ID: 1, ForeignID: "o-1", Type: "invoice", Status: invoice.StatusPending},
+		{ID: 2, ForeignID: odd, EndUserReference: odd, Type: "invoice",
+			CryptoAddress:    invoice.CallbackAddress{ID: 2, Currency: "BTC", ConvertTo: "EUR", Address: odd, Tag: odd},
+			CurrencySent:     invoice.CallbackSent{Currency: "BTC", Amount: amt("0.00166667"), RemainingAmount: amt("-1.50")},
+			CurrencyReceived: invoice.CallbackReceived{Currency: "EUR", Amount: amt("100")},
+			Transactions: []invoice.CallbackTransaction{
+				{ID: 2000001, Currency: "BTC", TransactionType: "blockchain", Type: "deposit", Address: "a", Tag: "",
+					Amount: amt("0.000"), TxID: odd, Confirmations: -3, Status: invoice.TxConfirmed},
+				{ID: 2000002, Amount: amt("15E2"), Status: invoice.TxStatus(200)},
+			},
+			Fees:  []invoice.CallbackFee{{Type: "fee_crypto_deposit", Currency: "BTC", Amount: amt("0.00000001")}, {}},
+			Error: odd, Status: invoice.StatusFailed, FixedAt: 1767225600, ExpiresAt: -1},
+		{ID: 3, ForeignID: "o-3", Type: "invoice", Transactions: []invoice.CallbackTransaction{},
+			Fees: []invoice.CallbackFee{}, Status: invoice.Status(99)},
+	}
+	for i, cb := range cbs {
+		want, err := jsonCallback(cb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := encodeCallback(cb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w, g any
+		if err := json.Unmarshal(want, &w); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(got, &g); err != nil {
+			t.Fatalf("callback %d: invalid JSON %s: %v", i, got, err)
+		}
+		if !reflect.DeepEqual(w, g) {
+			t.Errorf("callback %d:\n got %s\nwant %s", i, got, want)
+		}
+		back, err := decodeCallback(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantBack, err := decodeCallback(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back, wantBack) {
+			t.Errorf("callback %d decodes to %+v, want %+v", i, back, wantBack)
+		}
+	}
+	// Not valid UTF-8 (never storable): encoding/json's document.
+	bad := &invoice.Callback{ID: 4, ForeignID: "x\xffy", Type: "invoice"}
+	want, _ := jsonCallback(bad)
+	got, _ := encodeCallback(bad)
+	if string(got) != string(want) {
+		t.Errorf("invalid UTF-8: got %s, want %s", got, want)
+	}
+}
