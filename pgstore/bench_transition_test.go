@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	invoice "github.com/cryptoinvoice/invoice"
 )
@@ -268,8 +269,10 @@ func (p *baseline) write(ctx context.Context, r baseRow, status, foreignID strin
 		return err
 	}
 	did, _ := uuid.NewV7()
-	tag2, err := p.f.pool.Exec(ctx, p.cancelUpdate, id, version, invoice.ReasonCancelled, time.Now().UTC(),
-		did, (version+1)<<10, string(body))
+	// UUIDs as pgtype.UUID: what a careful pgx application passes (a
+	// uuid.UUID goes through its slow driver.Valuer path; see args.go).
+	tag2, err := p.f.pool.Exec(ctx, p.cancelUpdate, argUUID(id), version, invoice.ReasonCancelled, time.Now().UTC(),
+		argUUID(did), (version+1)<<10, string(body))
 	if err != nil {
 		return err
 	}
@@ -301,7 +304,7 @@ RETURNING i.id, i.number, i.version, i.foreign_id, i.error, i.deposit_address, i
 			return err
 		}
 		var (
-			ids, invIDs []uuid.UUID
+			ids, invIDs []pgtype.UUID // not []uuid.UUID: see write
 			seqs        []int64
 			bodies      []string
 		)
@@ -320,7 +323,7 @@ RETURNING i.id, i.number, i.version, i.foreign_id, i.error, i.deposit_address, i
 				return err
 			}
 			did, _ := uuid.NewV7()
-			ids, invIDs, seqs, bodies = append(ids, did), append(invIDs, id), append(seqs, version<<10), append(bodies, string(body))
+			ids, invIDs, seqs, bodies = append(ids, argUUID(did)), append(invIDs, argUUID(id)), append(seqs, version<<10), append(bodies, string(body))
 		}
 		if err := rows.Err(); err != nil {
 			return err
@@ -335,3 +338,8 @@ FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[]) AS d(id, invoice_i
 	})
 	return n, err
 }
+
+// argUUID is id as the baselines pass it to pgx: a pgtype.UUID, encoded
+// directly, where a uuid.UUID would take its slow driver.Valuer path (the
+// Store does the same; see args.go).
+func argUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: true} }
