@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -72,4 +73,57 @@ func TestAppendCallbackMatchesEncodingJSON(t *testing.T) {
 	if string(got) != string(want) {
 		t.Errorf("invalid UTF-8: got %s, want %s", got, want)
 	}
+}
+
+// FuzzAppendCallback: for any strings and decimals, the hand-written
+// encoder and encoding/json give the same JSON value (numbers compared as
+// written), and both decode to the same callback.
+func FuzzAppendCallback(f *testing.F) {
+	f.Add("o-1", "bc1qaddr", "", "0.00166667", int64(1))
+	f.Add("q\"uo\\te\n\x01<>&\u2028", "é 😀", "expired", "-1.50", int64(-3))
+	f.Add("x\xffy", "\x7f", "\u0085", "15E2", int64(0))
+	f.Fuzz(func(t *testing.T, s1, s2, s3, amount string, n int64) {
+		d, err := decimal.NewFromString(amount)
+		if err != nil {
+			return
+		}
+		cb := &invoice.Callback{ID: n, ForeignID: s1, EndUserReference: s2, Type: "invoice", Error: s3,
+			CryptoAddress: invoice.CallbackAddress{ID: n, Currency: s2, Address: s1, Tag: s3},
+			CurrencySent:  invoice.CallbackSent{Currency: "BTC", Amount: invoice.Amount{Decimal: d}, RemainingAmount: invoice.Amount{Decimal: d}},
+			Transactions: []invoice.CallbackTransaction{{ID: n, Currency: s3, TxID: s1, Address: s2,
+				Amount: invoice.Amount{Decimal: d}, Confirmations: n, Status: invoice.TxNotConfirmed}},
+			Fees: []invoice.CallbackFee{{Type: s1, Currency: s2, Amount: invoice.Amount{Decimal: d}}}, Status: invoice.StatusPending,
+			FixedAt: n, ExpiresAt: n}
+		want, err := jsonCallback(cb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := encodeCallback(cb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unmarshal := func(b []byte) any {
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.UseNumber()
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				t.Fatalf("invalid JSON %q: %v", b, err)
+			}
+			return v
+		}
+		if w, g := unmarshal(want), unmarshal(got); !reflect.DeepEqual(w, g) {
+			t.Fatalf("got %s\nwant %s", got, want)
+		}
+		back, err := decodeCallback(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantBack, err := decodeCallback(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back, wantBack) {
+			t.Fatalf("decodes to %+v, want %+v", back, wantBack)
+		}
+	})
 }
