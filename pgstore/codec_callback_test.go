@@ -3,6 +3,7 @@ package pgstore
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -36,35 +37,7 @@ func TestAppendCallbackMatchesEncodingJSON(t *testing.T) {
 			Fees: []invoice.CallbackFee{}, Status: invoice.Status(99)},
 	}
 	for i, cb := range cbs {
-		want, err := jsonCallback(cb)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := encodeCallback(cb)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var w, g any
-		if err := json.Unmarshal(want, &w); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(got, &g); err != nil {
-			t.Fatalf("callback %d: invalid JSON %s: %v", i, got, err)
-		}
-		if !reflect.DeepEqual(w, g) {
-			t.Errorf("callback %d:\n got %s\nwant %s", i, got, want)
-		}
-		back, err := decodeCallback(got)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantBack, err := decodeCallback(want)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(back, wantBack) {
-			t.Errorf("callback %d decodes to %+v, want %+v", i, back, wantBack)
-		}
+		t.Run(fmt.Sprint(i), func(t *testing.T) { checkEncoders(t, cb) })
 	}
 	// Not valid UTF-8 (never storable): encoding/json's document.
 	bad := &invoice.Callback{ID: 4, ForeignID: "x\xffy", Type: "invoice"}
@@ -94,36 +67,44 @@ func FuzzAppendCallback(f *testing.F) {
 				Amount: invoice.Amount{Decimal: d}, Confirmations: n, Status: invoice.TxNotConfirmed}},
 			Fees: []invoice.CallbackFee{{Type: s1, Currency: s2, Amount: invoice.Amount{Decimal: d}}}, Status: invoice.StatusPending,
 			FixedAt: n, ExpiresAt: n}
-		want, err := jsonCallback(cb)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := encodeCallback(cb)
-		if err != nil {
-			t.Fatal(err)
-		}
-		unmarshal := func(b []byte) any {
-			dec := json.NewDecoder(bytes.NewReader(b))
-			dec.UseNumber()
-			var v any
-			if err := dec.Decode(&v); err != nil {
-				t.Fatalf("invalid JSON %q: %v", b, err)
-			}
-			return v
-		}
-		if w, g := unmarshal(want), unmarshal(got); !reflect.DeepEqual(w, g) {
-			t.Fatalf("got %s\nwant %s", got, want)
-		}
-		back, err := decodeCallback(got)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantBack, err := decodeCallback(want)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(back, wantBack) {
-			t.Fatalf("decodes to %+v, want %+v", back, wantBack)
-		}
+		checkEncoders(t, cb)
 	})
+}
+
+// checkEncoders: encodeCallback and encoding/json (jsonCallback) give cb
+// as the same JSON value (numbers compared as written), and both
+// documents decode to the same callback.
+func checkEncoders(t *testing.T, cb *invoice.Callback) {
+	t.Helper()
+	want, err := jsonCallback(cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := encodeCallback(cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unmarshal := func(b []byte) any {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			t.Fatalf("invalid JSON %q: %v", b, err)
+		}
+		return v
+	}
+	if w, g := unmarshal(want), unmarshal(got); !reflect.DeepEqual(w, g) {
+		t.Fatalf("got %s\nwant %s", got, want)
+	}
+	back, err := decodeCallback(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantBack, err := decodeCallback(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, wantBack) {
+		t.Fatalf("decodes to %+v, want %+v", back, wantBack)
+	}
 }
